@@ -1,0 +1,32 @@
+/**
+ * Bundles `src/worker.ts` into `dist/worker.js` with esbuild, the way `wrangler deploy` would, so that
+ * Miniflare-based tests and the benchmark run the exact artefact that ships.
+ */
+import { build } from 'esbuild'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+export const workerBundlePath = path.join(projectRoot, 'dist', 'worker.js')
+
+/** Builds the worker bundle and returns its path. */
+export async function buildWorker(entry = 'src/worker.ts', outfile = workerBundlePath): Promise<string> {
+  await build({
+    entryPoints: [path.join(projectRoot, entry)],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    mainFields: ['browser', 'module', 'main'],
+    conditions: ['workerd', 'worker', 'browser'],
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  })
+  return outfile
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const out = await buildWorker()
+  console.log(`built ${path.relative(projectRoot, out)}`)
+}

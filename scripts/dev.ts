@@ -1,0 +1,102 @@
+/**
+ * `npm run dev`: the whole local stack in one command.
+ *   redis-server (started if not answering) → Upstash-compatible REST server → demo origin →
+ *   `wrangler dev` running the worker on http://127.0.0.1:8787 with the env wired by --var flags.
+ * Ctrl-C stops every child this process started, and nothing else.
+ *
+ * To use a real Upstash database instead of the local one, export UPSTASH_REDIS_REST_URL and
+ * UPSTASH_REDIS_REST_TOKEN before running it.
+ */
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { ensureRedis, type RedisHandle } from './lib/redis-process.ts'
+import { startUpstashLocal, type UpstashLocal } from './upstash-local/server.ts'
+import { startDemoOrigin, type DemoOrigin } from './demo-origin/server.ts'
+import { projectRoot } from './build-worker.ts'
+
+const WORKER_PORT = Number(process.env.TIERCACHE_PORT ?? 8787)
+const ORIGIN_PORT = Number(process.env.DEMO_ORIGIN_PORT ?? 8788)
+const UPSTASH_PORT = Number(process.env.UPSTASH_LOCAL_PORT ?? 8079)
+const DEV_TOKEN = 'tiercache-dev-token'
+const DEV_PURGE_SECRET = 'tiercache-dev-purge-secret'
+
+const cleanups: Array<() => Promise<void>> = []
+let stopping = false
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {})
+  }
+  process.exit(code)
+}
+process.on('SIGINT', () => void stopAll(0))
+process.on('SIGTERM', () => void stopAll(0))
+
+const externalUpstash = process.env.UPSTASH_REDIS_REST_URL && process.env.UPSTASH_REDIS_REST_TOKEN
+let upstashUrl = process.env.UPSTASH_REDIS_REST_URL ?? ''
+let upstashToken = process.env.UPSTASH_REDIS_REST_TOKEN ?? ''
+
+try {
+  if (!externalUpstash) {
+    let redis: RedisHandle
+    try {
+      redis = await ensureRedis()
+    } catch (error) {
+      console.error((error as Error).message)
+      process.exit(1)
+    }
+    cleanups.push(() => redis.stop())
+    const upstash: UpstashLocal = await startUpstashLocal({ port: UPSTASH_PORT, token: DEV_TOKEN, redisHost: redis.host, redisPort: redis.port })
+    cleanups.push(() => upstash.close())
+    upstashUrl = upstash.url
+    upstashToken = DEV_TOKEN
+    console.log(`redis            redis://${redis.host}:${redis.port}${redis.started ? ' (started by npm run dev)' : ''}`)
+    console.log(`upstash (local)  ${upstash.url}   control: ${upstash.url}/__control/stats`)
+  } else {
+    console.log(`upstash          ${upstashUrl} (from UPSTASH_REDIS_REST_URL)`)
+  }
+
+  const origin: DemoOrigin = await startDemoOrigin({
+    port: ORIGIN_PORT,
+    purgeUrl: `http://127.0.0.1:${WORKER_PORT}/__tiercache/purge`,
+    purgeSecret: DEV_PURGE_SECRET,
+  })
+  cleanups.push(() => origin.close())
+  console.log(`demo origin      ${origin.url}   control: ${origin.url}/__origin/stats`)
+
+  const vars: Record<string, string> = {
+    ORIGIN_URL: origin.url,
+    UPSTASH_REDIS_REST_URL: upstashUrl,
+    UPSTASH_REDIS_REST_TOKEN: upstashToken,
+    PURGE_SECRET: DEV_PURGE_SECRET,
+  }
+  const wranglerBin = path.join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
+  const args = [wranglerBin, 'dev', '--ip', '127.0.0.1', '--port', String(WORKER_PORT), '--show-interactive-dev-session=false']
+  for (const [key, value] of Object.entries(vars)) args.push('--var', `${key}:${value}`)
+  const wrangler = spawn(process.execPath, args, {
+    cwd: projectRoot,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false' },
+    detached: true,
+  })
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (wrangler.exitCode !== null || wrangler.pid === undefined) return resolve()
+        wrangler.once('exit', () => resolve())
+        process.kill(-wrangler.pid, 'SIGTERM')
+      })
+  )
+  wrangler.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`wrangler dev exited (${code}); stopping the stack`)
+      void stopAll(code ?? 1)
+    }
+  })
+  console.log(`worker           http://127.0.0.1:${WORKER_PORT}   try: curl -i http://127.0.0.1:${WORKER_PORT}/public/1`)
+  console.log(`health           http://127.0.0.1:${WORKER_PORT}/__tiercache/health`)
+  console.log('Ctrl-C stops everything.')
+} catch (error) {
+  console.error(error)
+  await stopAll(1)
+}

@@ -1,0 +1,36 @@
+/**
+ * `npm test`: everything a fresh clone needs to prove itself.
+ *   1. makes sure redis-server answers (starts a throwaway one if not, and stops it afterwards);
+ *   2. type-checks the worker (workers types only: no Node APIs can creep into src/) and the Node side;
+ *   3. runs every vitest suite (unit, Upstash conformance against real Redis, workerd integration).
+ * Extra arguments go to vitest, e.g. `npm test -- test/policy`.
+ */
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { ensureRedis } from './lib/redis-process.ts'
+import { projectRoot } from './build-worker.ts'
+
+const bin = (pkg: string, file: string) => path.join(projectRoot, 'node_modules', pkg, file)
+
+function run(label: string, args: string[]): Promise<number> {
+  console.log(`\n▶ ${label}`)
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: 'inherit' })
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
+  })
+}
+
+let redis
+try {
+  redis = await ensureRedis()
+} catch (error) {
+  console.error((error as Error).message)
+  process.exit(1)
+}
+console.log(`redis ${redis.host}:${redis.port}${redis.started ? ' (started for this run)' : ' (already running)'}`)
+
+let code = await run('typecheck src (workers runtime)', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json'])
+if (code === 0) code = await run('typecheck scripts and tests (node)', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.node.json'])
+if (code === 0) code = await run('vitest', [bin('vitest', 'vitest.mjs'), 'run', ...process.argv.slice(2)])
+await redis.stop()
+process.exit(code)

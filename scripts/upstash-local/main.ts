@@ -1,0 +1,110 @@
+/**
+ * @module
+ * Command line for the local Upstash-compatible server.
+ *
+ * @example
+ * node scripts/upstash-local/main.ts --port 8079 --token dev-token [--read-only-token ro] [--redis 127.0.0.1:6379] [--db N]
+ *
+ * Every flag has an environment fallback (`UPSTASH_LOCAL_PORT`, `UPSTASH_LOCAL_TOKEN`, …, see {@link USAGE}).
+ * Options are validated before listening, and SIGINT/SIGTERM close the server cleanly.
+ */
+import process from 'node:process'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { UpstashLocalConfigError, parseRedisUrl } from './options.ts'
+import { startUpstashLocal } from './server.ts'
+import type { UpstashLocalOptions } from './options.ts'
+import type { UpstashLocal } from './server.ts'
+
+/** Help text, printed for `--help` and after a usage error. */
+export const USAGE = `Usage: node scripts/upstash-local/main.ts --token <token> [options]
+
+  --port <n>               HTTP port, 0 for a free one        env UPSTASH_LOCAL_PORT    (default 8079)
+  --host <addr>            interface to listen on             env UPSTASH_LOCAL_HOST    (default 127.0.0.1)
+  --token <t>              standard token (required)          env UPSTASH_LOCAL_TOKEN
+  --read-only-token <t>    read-only token                    env UPSTASH_LOCAL_READONLY_TOKEN
+  --redis <host:port|url>  redis-server to front              env UPSTASH_LOCAL_REDIS   (default 127.0.0.1:6379)
+  --db <n>                 Redis database index               env UPSTASH_LOCAL_DB      (default 0)
+  --base-path <path>       REST URL path prefix, e.g. /upstash env UPSTASH_LOCAL_BASE_PATH
+  --max-body-bytes <n>     request size limit                 env UPSTASH_LOCAL_MAX_BODY_BYTES (default 10 MiB)
+`
+
+/** Builds server options from argv and the environment; throws {@link UpstashLocalConfigError} on mistakes. */
+export function optionsFromCli(argv: readonly string[], env: NodeJS.ProcessEnv): UpstashLocalOptions {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        token: { type: 'string' },
+        'read-only-token': { type: 'string' },
+        redis: { type: 'string' },
+        db: { type: 'string' },
+        'base-path': { type: 'string' },
+        'max-body-bytes': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }).values
+  } catch (error) {
+    throw new UpstashLocalConfigError((error as Error).message)
+  }
+  const pick = (flag: string, name: string): string | undefined => {
+    const value = values[flag]
+    return typeof value === 'string' ? value : env[name] === '' ? undefined : env[name]
+  }
+  const token = pick('token', 'UPSTASH_LOCAL_TOKEN')
+  if (token === undefined) throw new UpstashLocalConfigError('a token is required: pass --token or set UPSTASH_LOCAL_TOKEN')
+  const redis = pick('redis', 'UPSTASH_LOCAL_REDIS') ?? '127.0.0.1:6379'
+  const { host: redisHost, port: redisPort, ...fromUrl } = parseRedisUrl(redis.includes('://') ? redis : `redis://${redis}`)
+  const db = pick('db', 'UPSTASH_LOCAL_DB')
+  const maxBodyBytes = pick('max-body-bytes', 'UPSTASH_LOCAL_MAX_BODY_BYTES')
+  return {
+    token,
+    readOnlyToken: pick('read-only-token', 'UPSTASH_LOCAL_READONLY_TOKEN'),
+    port: number('--port', pick('port', 'UPSTASH_LOCAL_PORT') ?? '8079'),
+    host: pick('host', 'UPSTASH_LOCAL_HOST') ?? '127.0.0.1',
+    basePath: pick('base-path', 'UPSTASH_LOCAL_BASE_PATH'),
+    ...(redis.includes('://') ? { redisUrl: redis } : { redisHost, redisPort }),
+    ...(db === undefined ? (fromUrl.db === undefined ? {} : { db: fromUrl.db }) : { db: number('--db', db) }),
+    ...(maxBodyBytes === undefined ? {} : { maxBodyBytes: number('--max-body-bytes', maxBodyBytes) }),
+  }
+}
+
+function number(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UpstashLocalConfigError(`${flag} must be a non-negative integer, got ${JSON.stringify(text)}`)
+  return Number(text)
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2)
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE)
+    return
+  }
+  let server: UpstashLocal
+  try {
+    server = await startUpstashLocal(optionsFromCli(argv, process.env))
+  } catch (error) {
+    const usage = error instanceof UpstashLocalConfigError ? `\n\n${USAGE}` : ''
+    process.stderr.write(`upstash-local: ${(error as Error).message}${usage}\n`)
+    process.exitCode = 2
+    return
+  }
+  process.stdout.write(`upstash-local listening on ${server.url}\n`)
+  process.stdout.write(`  UPSTASH_REDIS_REST_URL=${server.url}\n  UPSTASH_REDIS_REST_TOKEN=${server.token}\n`)
+  const stop = (signal: string) => {
+    process.stdout.write(`upstash-local: ${signal}, shutting down\n`)
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGINT', () => stop('SIGINT'))
+  process.once('SIGTERM', () => stop('SIGTERM'))
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main()
