@@ -1,0 +1,140 @@
+/**
+ * @module Turning an origin response into a {@link CacheEntry}, or saying why it may not be shared.
+ * Storability is RFC 9111 §3 for a shared cache (src/policy/storable.ts); freshness is §4.2; the
+ * targeted `CDN-Cache-Control` fields (RFC 9213) decide what our tiers do while `Cache-Control` is
+ * passed on to browsers untouched.
+ */
+import { EntryFlag, type CacheEntry } from './entry.ts'
+import { HOP_BY_HOP_HEADERS } from './origin.ts'
+import { correctedInitialAge, freshnessLifetime, staleWindows } from './policy/freshness.ts'
+import { parseRequestDirectives, selectTargetedDirectives, type Directives } from './policy/cache-control.ts'
+import { isStorable } from './policy/storable.ts'
+
+/** Targeted cache-control fields we obey, most specific first (RFC 9213 §2). */
+export const TARGETED_FIELDS: readonly string[] = ['cloudflare-cdn-cache-control', 'cdn-cache-control']
+
+/** Response fields never stored: per-hop, per-response or recomputed by tiercache on every answer. */
+const NEVER_STORED = new Set([
+  ...HOP_BY_HOP_HEADERS,
+  'set-cookie',
+  'set-cookie2',
+  'age',
+  'content-length',
+  'cache-status',
+  'server-timing',
+])
+
+/** Inputs for {@link entryFromResponse}. */
+export interface FillContext {
+  request: Request
+  response: Response
+  /** When the origin request was sent and the response headers arrived (RFC 9111 §4.2.3). */
+  requestTime: number
+  responseTime: number
+  /** Route-level lifetime in seconds, used only when the origin gives no explicit freshness. */
+  routeTtl: number | undefined
+  routeTags: string[]
+  perUser: boolean
+  heuristic: { fraction: number; maxSeconds: number } | false
+  maxBodyBytes: number
+  purgeSeq: number
+}
+
+/** Either an entry ready to store, or the reason the response is not shared. */
+export type FillDecision = { ok: true; entry: CacheEntry; directives: Directives } | { ok: false; reason: string }
+
+const splitTags = (headers: Headers): string[] => {
+  const tags = new Set<string>()
+  for (const t of (headers.get('cache-tag') ?? '').split(',')) if (t.trim()) tags.add(t.trim())
+  for (const t of (headers.get('surrogate-key') ?? '').split(/\s+/)) if (t.trim()) tags.add(t.trim())
+  return [...tags]
+}
+
+/**
+ * Decides whether `response` may be stored and builds the entry (reading the body) when it may.
+ * The caller must not have consumed `response.body`.
+ */
+export async function entryFromResponse(ctx: FillContext): Promise<FillDecision> {
+  const { request, response } = ctx
+  const { directives, source } = selectTargetedDirectives(response.headers, TARGETED_FIELDS)
+  const requestDirectives = parseRequestDirectives(request.headers)
+  const credentials = !ctx.perUser && (request.headers.has('authorization') || request.headers.has('cookie'))
+  // RFC 9111 §3.5 covers Authorization; tiercache treats Cookie the same way (design.md §4 rule 1):
+  // a response to a request with credentials is shared only if it says so explicitly.
+  const storability = isStorable({
+    method: request.method,
+    status: response.status,
+    requestHeaders: credentials && !request.headers.has('authorization')
+      ? withHeader(request.headers, 'authorization', 'cookie-credentials')
+      : request.headers,
+    responseHeaders: response.headers,
+    directives,
+    source,
+    requestDirectives,
+    options: {},
+  })
+  if (!storability.storable) return { ok: false, reason: storability.reason }
+
+  const declared = Number(response.headers.get('content-length') ?? NaN)
+  if (declared > ctx.maxBodyBytes) return { ok: false, reason: 'too-large' }
+
+  const freshness = freshnessLifetime(
+    // RFC 9213 §2.2: under a targeted field, Expires is ignored too; responseTime stands in for a missing Date.
+    { status: response.status, headers: response.headers, directives, source, responseTime: ctx.responseTime },
+    ctx.heuristic
+      ? { shared: true, heuristicFraction: ctx.heuristic.fraction, heuristicMaxMs: ctx.heuristic.maxSeconds * 1000 }
+      : { shared: true, heuristicFraction: 0, heuristicMaxMs: 0 }
+  )
+  let lifetimeMs = freshness.lifetimeMs
+  const explicit = freshness.source !== 'none' && freshness.source !== 'heuristic'
+  if (!explicit && ctx.routeTtl !== undefined) lifetimeMs = ctx.routeTtl * 1000
+  const windows = staleWindows(directives, requestDirectives)
+  const hasValidators = response.headers.has('etag') || response.headers.has('last-modified')
+  if (lifetimeMs <= 0 && !hasValidators) return { ok: false, reason: 'no-freshness' }
+
+  const body = new Uint8Array(await response.arrayBuffer())
+  if (body.byteLength > ctx.maxBodyBytes) return { ok: false, reason: 'too-large' }
+
+  const strip = new Set(storability.stripHeaders.map((h) => h.toLowerCase()))
+  const headers: Array<[string, string]> = []
+  response.headers.forEach((value, name) => {
+    const lower = name.toLowerCase()
+    if (!NEVER_STORED.has(lower) && !strip.has(lower)) headers.push([lower, value])
+  })
+
+  let flags = 0
+  if (windows.mustRevalidate) flags |= EntryFlag.MustRevalidate
+  if (windows.noCache) flags |= EntryFlag.NoCache
+  if (directives.has('public') || directives.has('s-maxage') || directives.has('must-revalidate')) {
+    flags |= EntryFlag.SharedWithCredentials
+  }
+  if (ctx.perUser) flags |= EntryFlag.PerUser
+
+  const initialAge = correctedInitialAge({
+    ageHeader: response.headers.get('age'),
+    dateHeader: response.headers.get('date'),
+    requestTime: ctx.requestTime,
+    responseTime: ctx.responseTime,
+  })
+  const entry: CacheEntry = {
+    kind: 'entry',
+    status: response.status,
+    headers,
+    body,
+    bornAt: ctx.responseTime - initialAge,
+    storedAt: ctx.responseTime,
+    lifetimeMs: Math.max(0, lifetimeMs),
+    swrMs: windows.swrMs,
+    sieMs: windows.sieMs,
+    flags,
+    tags: [...new Set([...splitTags(response.headers), ...ctx.routeTags])],
+    purgeSeq: ctx.purgeSeq,
+  }
+  return { ok: true, entry, directives }
+}
+
+const withHeader = (headers: Headers, name: string, value: string): Headers => {
+  const copy = new Headers(headers)
+  copy.set(name, value)
+  return copy
+}

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest'
+import {
+  UNKEYED_REQUEST_HEADERS,
+  cacheKey,
+  normaliseUrl,
+  stripUnkeyedHeaders,
+} from '../../src/policy/key.ts'
+
+const key = (href: string, options = {}) => cacheKey(new URL(href), options)
+
+describe('cacheKey (RFC 9111 §2, design.md §4 rule 2)', () => {
+  it('keeps scheme, host, path and query', () => {
+    expect(key('https://example.com/a/b?x=1')).toBe('https://example.com/a/b?x=1')
+  })
+
+  it('lower-cases the host but keeps the path case', () => {
+    expect(key('https://Example.COM/Docs/README')).toBe('https://example.com/Docs/README')
+  })
+
+  it('keeps the scheme in the key', () => {
+    expect(key('http://example.com/')).not.toBe(key('https://example.com/'))
+  })
+
+  it('keeps a non-default port and drops a default one', () => {
+    expect(key('https://example.com:8443/')).toBe('https://example.com:8443/')
+    expect(key('https://example.com:443/')).toBe('https://example.com/')
+  })
+
+  it('drops the fragment', () => {
+    expect(key('https://example.com/page#section')).toBe('https://example.com/page')
+  })
+
+  it('drops an empty ?', () => {
+    expect(key('https://example.com/page?')).toBe('https://example.com/page')
+  })
+
+  it('drops userinfo', () => {
+    expect(key('https://user:pw@example.com/')).toBe('https://example.com/')
+  })
+
+  it('upper-cases percent-encoding hex in path and query (RFC 3986 §6.2.2.1)', () => {
+    expect(key('https://example.com/a%2fb%c3%a9?q=%e2%82%ac')).toBe(
+      'https://example.com/a%2Fb%C3%A9?q=%E2%82%AC'
+    )
+  })
+
+  it('does not decode reserved characters (%2F stays distinct from /)', () => {
+    expect(key('https://example.com/a%2Fb')).not.toBe(key('https://example.com/a/b'))
+  })
+
+  it('does not decode unreserved characters either (the origin decides what %7E means)', () => {
+    expect(key('https://example.com/%7Euser')).toBe('https://example.com/%7Euser')
+  })
+
+  it('resolves dot-segments the way the URL parser does', () => {
+    expect(key('https://example.com/a/./b/../c')).toBe('https://example.com/a/c')
+  })
+
+  it('sorts query parameters by name', () => {
+    expect(key('https://example.com/?b=2&a=1&c=3')).toBe('https://example.com/?a=1&b=2&c=3')
+  })
+
+  it('sorts stably: repeated names keep their relative order', () => {
+    expect(key('https://example.com/?z=0&a=2&a=1')).toBe('https://example.com/?a=2&a=1&z=0')
+  })
+
+  it('keeps the original order with sortQuery: false', () => {
+    expect(key('https://example.com/?b=2&a=1', { sortQuery: false })).toBe(
+      'https://example.com/?b=2&a=1'
+    )
+  })
+
+  it('drops empty query members', () => {
+    expect(key('https://example.com/?a=1&&b=2&')).toBe('https://example.com/?a=1&b=2')
+  })
+
+  it('keeps valueless and empty-valued parameters distinct', () => {
+    expect(key('https://example.com/?a')).not.toBe(key('https://example.com/?a='))
+  })
+
+  it('keeps + and %20 distinct in values', () => {
+    expect(key('https://example.com/?q=a+b')).not.toBe(key('https://example.com/?q=a%20b'))
+  })
+
+  it('strips ignored parameters by prefix pattern (utm_*)', () => {
+    const options = { ignoreQueryParams: ['utm_*', 'fbclid'] }
+    expect(key('https://example.com/p?utm_source=x&id=7&fbclid=abc&utm_medium=y', options)).toBe(
+      'https://example.com/p?id=7'
+    )
+  })
+
+  it('drops the ? when every parameter is ignored', () => {
+    expect(key('https://example.com/p?utm_source=x', { ignoreQueryParams: ['utm_*'] })).toBe(
+      'https://example.com/p'
+    )
+  })
+
+  it('matches ignored names after percent-decoding, exactly and case-sensitively', () => {
+    const options = { ignoreQueryParams: ['utm_source', 'gclid'] }
+    expect(key('https://example.com/?utm%5Fsource=x&GCLID=1&gclidx=2', options)).toBe(
+      'https://example.com/?GCLID=1&gclidx=2'
+    )
+  })
+})
+
+describe('normaliseUrl', () => {
+  it('returns the URL the stack should fetch, so ignored parameters never reach the origin', () => {
+    const url = normaliseUrl(new URL('https://Example.com/x?utm_campaign=<script>&b=1#frag'), {
+      ignoreQueryParams: ['utm_*'],
+    })
+    expect(url.href).toBe('https://example.com/x?b=1')
+  })
+
+  it('does not modify its input', () => {
+    const input = new URL('https://example.com/?b=1&a=2#f')
+    normaliseUrl(input)
+    expect(input.href).toBe('https://example.com/?b=1&a=2#f')
+  })
+})
+
+describe('stripUnkeyedHeaders (cache-poisoning defence)', () => {
+  it('lists the classic override headers', () => {
+    for (const name of [
+      'x-forwarded-host',
+      'x-forwarded-scheme',
+      'x-forwarded-proto',
+      'x-forwarded-port',
+      'x-original-url',
+      'x-rewrite-url',
+      'x-http-method-override',
+      'x-http-method',
+      'x-method-override',
+      'forwarded',
+      'x-host',
+      'x-forwarded-server',
+    ]) {
+      expect(UNKEYED_REQUEST_HEADERS).toContain(name)
+    }
+  })
+
+  it('removes them case-insensitively and keeps the rest', () => {
+    const headers = new Headers({
+      'X-Forwarded-Host': 'evil.test',
+      'X-HTTP-Method-Override': 'DELETE',
+      Forwarded: 'host=evil.test',
+      Accept: 'text/html',
+      'Accept-Encoding': 'gzip',
+    })
+    expect([...stripUnkeyedHeaders(headers)]).toEqual([
+      ['accept', 'text/html'],
+      ['accept-encoding', 'gzip'],
+    ])
+  })
+
+  it('returns a copy and leaves the input untouched', () => {
+    const headers = new Headers({ 'x-original-url': '/admin' })
+    const stripped = stripUnkeyedHeaders(headers)
+    expect(stripped).not.toBe(headers)
+    expect(headers.get('x-original-url')).toBe('/admin')
+  })
+})
