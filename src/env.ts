@@ -1,0 +1,126 @@
+/**
+ * @module Worker environment: the `wrangler.toml` vars and secrets the deployable worker reads, turned
+ * into {@link TieredCacheOptions} once per isolate. Every variable is documented in the README table.
+ */
+import { ConfigError } from './errors.ts'
+import { resolveOptions, validateHttpUrl, type ResolvedOptions, type RouteRule } from './options.ts'
+
+/** Bindings and vars of the deployable worker (`wrangler.toml` [vars] + `wrangler secret put`). */
+export interface Env {
+  /** Origin base URL, e.g. `https://origin.example.com`. Required. */
+  ORIGIN_URL?: string
+  /** Upstash REST URL; without it the Redis tier is off. */
+  UPSTASH_REDIS_REST_URL?: string
+  /** Upstash REST token (secret). */
+  UPSTASH_REDIS_REST_TOKEN?: string
+  /** Redis key prefix. @default 'tc:' */
+  REDIS_PREFIX?: string
+  /** Per-call Redis deadline in ms. @default 150 */
+  REDIS_TIMEOUT_MS?: string
+  /** Origin deadline in ms. @default 10000 */
+  ORIGIN_TIMEOUT_MS?: string
+  /** Bounded staleness δ after a purge, in ms. @default 2000 */
+  COHERENCE_DELTA_MS?: string
+  /** Memory tier budget in bytes. @default 16777216 */
+  MEMORY_MAX_BYTES?: string
+  /** Route rules as JSON (`[{"pattern":"/api/","ttl":30}]`). @default [] */
+  ROUTES?: string
+  /** Prefix of internal routes. @default '/__tiercache' */
+  INTERNAL_PREFIX?: string
+  /** Bearer token for the internal stats route (secret); without it /stats answers 401. */
+  INTERNAL_TOKEN?: string
+  /** Purge webhook HMAC secret (secret); without it the purge route answers 404. */
+  PURGE_SECRET?: string
+  /** The previous purge secret, still accepted during a rotation (secret). */
+  PURGE_SECRET_PREVIOUS?: string
+  /** Largest purge body in bytes. @default 65536 */
+  PURGE_MAX_BYTES?: string
+  /** Cloudflare zone id for zone purge by tag. */
+  CF_ZONE_ID?: string
+  /** Cloudflare API token with Cache Purge permission (secret). */
+  CF_API_TOKEN?: string
+  /** Cloudflare API base URL (tests point it at a local fake). @default 'https://api.cloudflare.com/client/v4' */
+  CF_API_BASE_URL?: string
+  /** Zone purge calls per minute. @default 5 (Free plan) */
+  CF_PURGE_PER_MINUTE?: string
+  /** Zone purge bucket size. @default 25 (Free plan) */
+  CF_PURGE_BURST?: string
+  /** Named edge cache, or `off` to disable the edge tier. @default 'default' */
+  EDGE_CACHE?: string
+}
+
+/** What the worker needs beyond the engine options. */
+export interface WorkerConfig {
+  originUrl: string
+  purge: { secrets: string[]; maxBytes: number }
+  options: ResolvedOptions
+  /** Human-readable notes about degraded configuration (printed once, shown by the health route). */
+  warnings: string[]
+}
+
+const optionalInt = (name: string, raw: string | undefined): number | undefined => {
+  if (raw === undefined || raw === '') return undefined
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`)
+  return n
+}
+
+const parseRoutes = (raw: string | undefined): RouteRule[] | undefined => {
+  if (raw === undefined || raw.trim() === '') return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch {
+    throw new ConfigError('ROUTES must be a JSON array of route rules')
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError('ROUTES must be a JSON array of route rules')
+  return parsed as RouteRule[]
+}
+
+const readCloudflare = (env: Env, warnings: string[]) => {
+  if (!env.CF_ZONE_ID && !env.CF_API_TOKEN) return undefined
+  if (!env.CF_ZONE_ID || !env.CF_API_TOKEN) throw new ConfigError('set both CF_ZONE_ID and CF_API_TOKEN, or neither')
+  if (env.CF_API_BASE_URL) warnings.push(`zone purge goes to ${env.CF_API_BASE_URL}, not the Cloudflare API`)
+  return {
+    zoneId: env.CF_ZONE_ID,
+    apiToken: env.CF_API_TOKEN,
+    baseUrl: env.CF_API_BASE_URL || undefined,
+    perMinute: optionalInt('CF_PURGE_PER_MINUTE', env.CF_PURGE_PER_MINUTE),
+    burst: optionalInt('CF_PURGE_BURST', env.CF_PURGE_BURST),
+  }
+}
+
+/** Reads and validates the worker's environment. Throws {@link ConfigError} on the first bad value. */
+export function readWorkerConfig(env: Env): WorkerConfig {
+  if (!env.ORIGIN_URL) throw new ConfigError('ORIGIN_URL is required (set it in wrangler.toml [vars])')
+  const originUrl = validateHttpUrl('ORIGIN_URL', env.ORIGIN_URL)
+  const warnings: string[] = []
+  const hasUrl = Boolean(env.UPSTASH_REDIS_REST_URL)
+  const hasToken = Boolean(env.UPSTASH_REDIS_REST_TOKEN)
+  if (hasUrl !== hasToken) {
+    throw new ConfigError('set both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or neither')
+  }
+  if (!hasUrl) warnings.push('Redis tier off: UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN are not set')
+  const options = resolveOptions({
+    redis: hasUrl
+      ? {
+          url: env.UPSTASH_REDIS_REST_URL as string,
+          token: env.UPSTASH_REDIS_REST_TOKEN as string,
+          timeoutMs: optionalInt('REDIS_TIMEOUT_MS', env.REDIS_TIMEOUT_MS),
+          prefix: env.REDIS_PREFIX,
+        }
+      : undefined,
+    memory: { maxBytes: optionalInt('MEMORY_MAX_BYTES', env.MEMORY_MAX_BYTES) },
+    edge: env.EDGE_CACHE === 'off' ? false : { cacheName: env.EDGE_CACHE || undefined },
+    originTimeoutMs: optionalInt('ORIGIN_TIMEOUT_MS', env.ORIGIN_TIMEOUT_MS),
+    coherenceDeltaMs: optionalInt('COHERENCE_DELTA_MS', env.COHERENCE_DELTA_MS),
+    routes: parseRoutes(env.ROUTES),
+    internalPrefix: env.INTERNAL_PREFIX || undefined,
+    cloudflare: readCloudflare(env, warnings),
+  })
+  const secrets = [env.PURGE_SECRET, env.PURGE_SECRET_PREVIOUS].filter((s): s is string => Boolean(s))
+  if (secrets.some((s) => s.length < 16)) throw new ConfigError('PURGE_SECRET / PURGE_SECRET_PREVIOUS must be at least 16 characters')
+  if (secrets.length === 0) warnings.push('purge webhook off: PURGE_SECRET is not set')
+  const purge = { secrets, maxBytes: optionalInt('PURGE_MAX_BYTES', env.PURGE_MAX_BYTES) ?? 64 * 1024 }
+  return { originUrl, options, warnings, purge }
+}

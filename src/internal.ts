@@ -1,0 +1,77 @@
+/**
+ * @module Internal routes, mounted under the internal prefix (default `/__tiercache`):
+ * `GET /health` (public: liveness and which tiers are on, no secrets), `GET /stats` (JSON, or
+ * Prometheus text with `?format=prometheus`) and `POST /memory/clear`; the last two require
+ * `Authorization: Bearer <INTERNAL_TOKEN>`.
+ */
+import { Hono, type MiddlewareHandler } from 'hono'
+import type { Engine } from './engine.ts'
+import type { Env, WorkerConfig } from './env.ts'
+import { timingSafeEqualText } from './purge/timing-safe.ts'
+import { handlePurge } from './purge/route.ts'
+
+const requireToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  const token = c.env.INTERNAL_TOKEN
+  const given = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '')
+  if (!token || !timingSafeEqualText(given, token)) {
+    return c.json({ error: 'unauthorized' }, 401, { 'www-authenticate': 'Bearer', 'cache-control': 'no-store' })
+  }
+  await next()
+}
+
+/** Builds the internal sub-app for one isolate. */
+export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bindings: Env }> {
+  const app = new Hono<{ Bindings: Env }>()
+  const { tiers, stats, options } = engine
+
+  app.get('/health', async (c) => {
+    const now = options.now()
+    let redis: Record<string, unknown> = { configured: false }
+    if (tiers.redis) {
+      const started = Date.now()
+      try {
+        await tiers.redis.get('health-probe')
+        redis = { configured: true, reachable: true, latencyMs: Date.now() - started, breaker: tiers.redis.breakerState() }
+      } catch (error) {
+        redis = { configured: true, reachable: false, error: (error as Error).message, breaker: tiers.redis.breakerState() }
+      }
+    }
+    const edgeReason = tiers.edge?.unavailableReason(now)
+    const edge = tiers.edge ? { configured: true, available: !edgeReason, ...(edgeReason ? { reason: edgeReason } : {}) } : { configured: false }
+    const degraded = (tiers.redis !== undefined && redis.reachable !== true) || Boolean(edgeReason)
+    return c.json({ ok: true, degraded, tiers: { memory: { configured: Boolean(tiers.memory) }, edge, redis }, warnings: config.warnings })
+  })
+
+  // Operator routes: Bearer INTERNAL_TOKEN, compared in constant time; no token configured → 401.
+  app.use('/stats', requireToken)
+  app.use('/memory/*', requireToken)
+
+  /** Drops this isolate's memory tier (an operator tool; other isolates are unaffected). */
+  app.post('/memory/clear', (c) => {
+    tiers.memory?.clear()
+    return c.json({ cleared: true }, 200, { 'cache-control': 'no-store' })
+  })
+
+  app.get('/stats', (c) => {
+    const memory = tiers.memory?.stats()
+    const gauges: Record<string, number> = memory
+      ? { memory_bytes: memory.bytes, memory_peak_bytes: memory.peakBytes, memory_max_bytes: memory.maxBytes, memory_entries: memory.entries }
+      : {}
+    if (c.req.query('format') === 'prometheus') {
+      return c.text(stats.prometheus(gauges), 200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' })
+    }
+    return c.json(
+      { counters: stats.snapshot(), memory: memory ?? null, redis: tiers.redis ? { breaker: tiers.redis.breakerState() } : null },
+      200,
+      { 'cache-control': 'no-store' }
+    )
+  })
+
+  /** The signed purge webhook (src/purge/route.ts). */
+  app.post('/purge', (c) =>
+    handlePurge(c, engine.fanout, { ...config.purge, ignoreQueryParams: options.ignoreQueryParams, now: options.now })
+  )
+
+  app.all('*', (c) => c.json({ error: 'not found' }, 404))
+  return app
+}

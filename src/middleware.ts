@@ -1,0 +1,93 @@
+/**
+ * @module Tiered cache middleware for Hono: memory → edge (Cache API) → Redis (Upstash) → handler.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import { createEngine, type Engine } from './engine.ts'
+import { resolveOptions, type TieredCacheOptions } from './options.ts'
+import { identityHash, matchRoute, readIdentity } from './routes.ts'
+import type { Produce, WaitUntil } from './stack.ts'
+
+/** Middleware options: the engine's options plus where misses are answered from. */
+export interface TieredCacheMiddlewareOptions extends TieredCacheOptions {
+  /**
+   * Answers a miss. Defaults to the downstream Hono handler (`next()`); the deployable worker passes
+   * a function that fetches `ORIGIN_URL`.
+   * @default undefined (call the next handler)
+   */
+  origin?: Produce
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD'])
+const IGNORED_METHODS = new Set(['OPTIONS', 'TRACE', 'CONNECT'])
+
+const waitUntilOf = (c: Context): WaitUntil => {
+  try {
+    return c.executionCtx
+  } catch {
+    // Outside Workers (tests with app.request() and no ctx) background work simply runs detached.
+    return { waitUntil: (promise) => void promise.catch(() => {}) }
+  }
+}
+
+/**
+ * Tiered cache middleware.
+ *
+ * Every GET/HEAD is answered from the cheapest tier with a usable copy (RFC 9111 shared-cache rules);
+ * misses fill the tiers above; unsafe methods pass through and invalidate their target (§4.4).
+ * Responses carry `Cache-Status` (RFC 9211), `Age` and `Server-Timing`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9111
+ * @param options - {@link TieredCacheMiddlewareOptions}; validated here, once.
+ * @throws {ConfigError} when an option is invalid
+ * @example
+ * const app = new Hono<{ Bindings: Env }>()
+ * app.use('/api/*', tieredCache({ redis: { url, token }, routes: [{ pattern: '/api/', ttl: 30 }] }))
+ * app.get('/api/products', (c) => c.json(products, 200, { 'cache-control': 'public, max-age=60' }))
+ */
+export function tieredCache(options: TieredCacheMiddlewareOptions = {}): MiddlewareHandler {
+  return tieredCacheWithEngine(createEngine(resolveOptions(options)), options.origin)
+}
+
+/** The middleware over an existing engine (the worker keeps one engine per isolate). */
+export function tieredCacheWithEngine(engine: Engine, origin?: Produce): MiddlewareHandler {
+  const { options, stack, stats } = engine
+  return async function tieredCache(c, next) {
+    const request = c.req.raw
+    const path = c.req.path
+    if (path === options.internalPrefix || path.startsWith(`${options.internalPrefix}/`)) {
+      await next()
+      return
+    }
+    stats.record('requests')
+    let produced = false
+    const produce: Produce =
+      origin ??
+      (async () => {
+        if (produced) throw new Error('tiercache: the downstream handler can only run once per request')
+        produced = true
+        await next()
+        return c.res
+      })
+    const ctx = waitUntilOf(c)
+    if (IGNORED_METHODS.has(request.method)) return produce(request)
+    let response: Response
+    if (!SAFE_METHODS.has(request.method)) {
+      response = await stack.handleUnsafe(request, ctx, produce)
+    } else {
+      const route = matchRoute(options.routes, path)
+      let identity: string | undefined
+      if (route?.perUser) {
+        const raw = readIdentity(request, route.perUser.identity)
+        identity = raw ? await identityHash(raw) : undefined
+      }
+      response = await stack.handle(request, route, identity, ctx, produce)
+    }
+    if (produced) {
+      // The handler ran and finalized the context with its own response (whose body the cache has read):
+      // replace it, without Hono merging the handler's headers back over ours.
+      c.res = undefined
+      c.res = response
+    }
+    return response
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * @module What one lookup did, tier by tier: the stack records it and the response shows it as
+ * `Cache-Status` (RFC 9211) and `Server-Timing` (W3C Server Timing).
+ *
+ * RFC 9211 §2: entries are listed in the order caches handled the response, the cache closest to the
+ * origin first. Our chain is origin ← redis ← edge ← memory ← client, so entries are emitted Redis
+ * first and memory last.
+ */
+
+/** Names in `Cache-Status`, one per tier (and one for bypassed requests). */
+export const CACHE_STATUS_NAMES = {
+  memory: 'tiercache-memory',
+  edge: 'tiercache-edge',
+  redis: 'tiercache-redis',
+  bypass: 'tiercache',
+} as const
+type StatusName = keyof typeof CACHE_STATUS_NAMES
+
+/** RFC 9211 §2.2 `fwd` values we use. */
+export type Forward = 'bypass' | 'method' | 'miss' | 'vary-miss' | 'stale' | 'request' | 'uri-miss'
+
+/** One tier's `Cache-Status` entry. */
+export interface StatusEntry {
+  hit?: boolean
+  fwd?: Forward
+  fwdStatus?: number
+  /** Remaining freshness in seconds (negative when stale), RFC 9211 §2.4. */
+  ttl?: number
+  stored?: boolean
+  collapsed?: boolean
+  detail?: string
+  /** Extension parameter: the staleness bound δ in force for this hit, in ms (design.md §5). */
+  delta?: number
+  /** Extension parameter: age of this isolate's purge-log view when it served the hit, in ms. */
+  viewAge?: number
+}
+
+const ORDER: StatusName[] = ['bypass', 'redis', 'edge', 'memory']
+
+const serialiseDetail = (detail: string): string =>
+  /^[A-Za-z*][A-Za-z0-9:/!#$%&'*+.^_`|~-]*$/.test(detail) ? detail : `"${detail.replace(/["\\]/g, '\\$&')}"`
+
+/** Accumulates per-tier outcomes and durations for one request. */
+export class LookupStatus {
+  readonly entries = new Map<StatusName, StatusEntry>()
+  readonly timings = new Map<string, number>()
+  /** The tier (or origin) that produced the body, for stats. */
+  servedBy: 'memory' | 'edge' | 'redis' | 'origin' | undefined
+  /** Short outcome for stats: hit, stale, revalidated, miss, bypass, error. */
+  outcome = 'miss'
+
+  /** Merges `entry` into the named tier's entry. */
+  note(name: StatusName, entry: StatusEntry): void {
+    this.entries.set(name, { ...this.entries.get(name), ...entry })
+  }
+
+  /** Adds `ms` to a named `Server-Timing` metric. */
+  time(name: string, ms: number): void {
+    this.timings.set(name, (this.timings.get(name) ?? 0) + ms)
+  }
+
+  /** Runs `operation`, timing it under `name`. */
+  async timed<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    const started = performance.now()
+    try {
+      return await operation()
+    } finally {
+      this.time(name, performance.now() - started)
+    }
+  }
+
+  /** The `Cache-Status` header value (RFC 9211 §2). */
+  cacheStatus(): string {
+    const parts: string[] = []
+    for (const name of ORDER) {
+      const e = this.entries.get(name)
+      if (!e) continue
+      const params: string[] = [CACHE_STATUS_NAMES[name]]
+      if (e.hit) params.push('hit')
+      if (e.fwd) params.push(`fwd=${e.fwd}`)
+      if (e.fwdStatus !== undefined) params.push(`fwd-status=${e.fwdStatus}`)
+      if (e.ttl !== undefined) params.push(`ttl=${e.ttl}`)
+      if (e.stored) params.push('stored')
+      if (e.collapsed) params.push('collapsed')
+      if (e.delta !== undefined) params.push(`delta=${e.delta}`)
+      if (e.viewAge !== undefined) params.push(`view-age=${e.viewAge}`)
+      if (e.detail) params.push(`detail=${serialiseDetail(e.detail)}`)
+      parts.push(params.join('; '))
+    }
+    return parts.join(', ')
+  }
+
+  /** The `Server-Timing` header value: one metric per tier consulted, durations in ms. */
+  serverTiming(): string {
+    return [...this.timings].map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`).join(', ')
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * @module Per-isolate counters: hits per tier, misses, origin fetches, Redis requests and bytes,
+ * errors. Exposed as JSON and Prometheus text by the internal stats route. Counters are plain numbers
+ * (no timers, no I/O) so recording costs nothing on the hot path.
+ */
+
+/** Counter names, so typos fail type-checking. */
+export type StatName =
+  | 'requests'
+  | 'memory_hits'
+  | 'edge_hits'
+  | 'redis_hits'
+  | 'collapsed'
+  | 'stale_served'
+  | 'stale_if_error'
+  | 'revalidated'
+  | 'origin_fetches'
+  | 'origin_errors'
+  | 'bypass'
+  | 'uncacheable'
+  | 'invalidated'
+  | 'fills_fenced'
+  | 'purges'
+  | 'purge_duplicates'
+  | 'redis_requests'
+  | 'redis_errors'
+  | 'edge_errors'
+  | 'memory_errors'
+  | 'redis_bytes_written'
+  | 'body_bytes_written'
+
+export class Stats {
+  readonly #counters = new Map<string, number>()
+  readonly startedAt: number
+
+  constructor(now: number) {
+    this.startedAt = now
+  }
+
+  /** Adds `by` (default 1) to a counter. */
+  record(name: StatName | `${string}_errors` | `${string}_hits`, by = 1): void {
+    this.#counters.set(name, (this.#counters.get(name) ?? 0) + by)
+  }
+
+  /** Counter values by name. */
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.#counters].sort(([a], [b]) => a.localeCompare(b)))
+  }
+
+  /** Prometheus text exposition of the counters plus `extra` gauges. */
+  prometheus(extra: Record<string, number> = {}): string {
+    const lines: string[] = []
+    for (const [name, value] of Object.entries(this.snapshot())) {
+      lines.push(`# TYPE tiercache_${name}_total counter`, `tiercache_${name}_total ${value}`)
+    }
+    for (const [name, value] of Object.entries(extra)) {
+      lines.push(`# TYPE tiercache_${name} gauge`, `tiercache_${name} ${value}`)
+    }
+    return `${lines.join('\n')}\n`
+  }
+}

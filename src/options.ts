@@ -1,0 +1,248 @@
+/**
+ * @module Options: every setting tiercache has, typed once, documented once, resolved and validated
+ * once (when the middleware is created, or on an isolate's first request for the deployable worker).
+ * Nothing here is read per request; a bad value fails fast with a {@link ConfigError}.
+ */
+import { ConfigError } from './errors.ts'
+import type { ZonePurgeConfig } from './purge/cloudflare.ts'
+
+/** Per-user (or per-cohort) caching for a route. Off unless a route opts in. */
+export interface PerUserOptions {
+  /**
+   * Where the identity comes from: the `Authorization` header, or a named cookie (`cookie:session`).
+   * The key holds a SHA-256 hash of the value, never the raw token.
+   */
+  identity: 'authorization' | `cookie:${string}`
+}
+
+/** A route rule: the first rule whose pattern matches the request path applies. */
+export interface RouteRule {
+  /** A path prefix (`/api/`) or a glob with a trailing `*` (`/assets/*`). */
+  pattern: string
+  /** Do not cache at all: every request goes to the origin. @default false */
+  bypass?: boolean
+  /**
+   * Freshness lifetime in seconds for our tiers when the origin gives none. Origin `s-maxage`,
+   * `max-age`, `Expires` and targeted `CDN-Cache-Control` still win.
+   * @default undefined (origin headers and heuristics only)
+   */
+  ttl?: number
+  /** Opt-in per-user caching; entries stay out of the edge tier and go to clients as `private`. */
+  perUser?: PerUserOptions
+  /** Extra tags attached to every entry stored under this route (for purge by tag). @default [] */
+  tags?: string[]
+  /** Staleness bound δ for this route, in ms (see {@link TieredCacheOptions.coherenceDeltaMs}). */
+  deltaMs?: number
+}
+
+/** Memory tier (L1) settings. */
+export interface MemoryTierOptions {
+  /** Byte budget for the whole tier; never exceeded. @default 16 MiB */
+  maxBytes?: number
+  /** Largest single entry this tier stores; larger responses are served but not kept here. @default min(1 MiB, maxBytes / 4) */
+  maxEntryBytes?: number
+}
+
+/** Edge tier (L0, Workers Cache API) settings. */
+export interface EdgeTierOptions {
+  /** Named cache (`caches.open(name)`); `default` uses `caches.default`. @default 'default' */
+  cacheName?: string
+  /** Largest entry stored at the edge. @default 50 MiB */
+  maxEntryBytes?: number
+}
+
+/** Redis tier (L2, Upstash over REST) settings. */
+export interface RedisTierOptions {
+  /** Upstash REST URL (`UPSTASH_REDIS_REST_URL`). */
+  url: string
+  /** Upstash REST token (`UPSTASH_REDIS_REST_TOKEN`); a secret. */
+  token: string
+  /** Deadline for each Redis call on the request path, in ms. @default 150 */
+  timeoutMs?: number
+  /** Largest encoded entry stored in Redis (Upstash caps a request at 10 MB). @default 4 MiB */
+  maxEntryBytes?: number
+  /** Key prefix, so several deployments can share one database. @default 'tc:' */
+  prefix?: string
+  /** Consecutive failures that open the circuit breaker. @default 3 */
+  breakerFailures?: number
+  /** How long the breaker skips Redis once open, in ms. @default 5000 */
+  breakerCooldownMs?: number
+}
+
+/** Everything the tiered cache engine takes. */
+export interface TieredCacheOptions {
+  /** Memory tier settings, or `false` to switch it off. @default {} */
+  memory?: MemoryTierOptions | false
+  /** Edge tier settings, or `false` to switch it off. @default {} */
+  edge?: EdgeTierOptions | false
+  /** Redis tier settings; without them the Redis tier is off (and the worker says so). @default undefined */
+  redis?: RedisTierOptions
+  /** Route rules, first match wins. @default [] */
+  routes?: RouteRule[]
+  /** Deadline for an origin fetch, in ms; past it the request gets stale-if-error or a 504. @default 10000 */
+  originTimeoutMs?: number
+  /**
+   * How long concurrent requests for one cold key wait for the single in-flight fetch before going
+   * to the origin themselves, in ms. @default 5000
+   */
+  coalesceWaitMs?: number
+  /** Lifetime of the cross-isolate fill lease in Redis, in ms. @default 5000 */
+  leaseMs?: number
+  /**
+   * Bounded staleness δ, in ms: once a purge has been acknowledged, no isolate serves the purged
+   * content more than δ later. Each isolate reads the purge log at most once per δ (one Upstash request).
+   * Routes may set their own. @default 2000
+   */
+  coherenceDeltaMs?: number
+  /**
+   * Heuristic freshness (RFC 9111 §4.2.2) as a fraction of the time since Last-Modified, capped;
+   * `false` disables it. @default { fraction: 0.1, maxSeconds: 86400 }
+   */
+  heuristic?: { fraction: number; maxSeconds: number } | false
+  /**
+   * Query parameters dropped from the cache key (exact names, or a prefix ending in `*`).
+   * @default ['utm_*', 'fbclid', 'gclid']
+   */
+  ignoreQueryParams?: string[]
+  /**
+   * Cloudflare zone purge by tag for the edge copies in other data centres (`CF_ZONE_ID`,
+   * `CF_API_TOKEN`). @default undefined (off: isolates still refuse purged edge entries within δ)
+   */
+  cloudflare?: ZonePurgeConfig
+  /** Prefix of tiercache's own routes (health, purge, stats). @default '/__tiercache' */
+  internalPrefix?: string
+  /** Clock in ms since the epoch; injectable for tests. @default Date.now */
+  now?: () => number
+}
+
+/** Options with every default applied; produced only by {@link resolveOptions}. */
+export interface ResolvedOptions {
+  memory: Required<MemoryTierOptions> | false
+  edge: Required<EdgeTierOptions> | false
+  redis: Required<RedisTierOptions> | false
+  routes: RouteRule[]
+  originTimeoutMs: number
+  coalesceWaitMs: number
+  leaseMs: number
+  coherenceDeltaMs: number
+  heuristic: { fraction: number; maxSeconds: number } | false
+  ignoreQueryParams: string[]
+  internalPrefix: string
+  cloudflare: ZonePurgeConfig | undefined
+  now: () => number
+}
+
+const MiB = 1024 * 1024
+
+const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
+  const v = value ?? fallback
+  if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${name} must be a positive integer, got ${String(value)}`)
+  return v
+}
+
+const httpUrl = (name: string, value: string): string => {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${value}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must use http or https, got "${url.protocol}"`)
+  }
+  return value.replace(/\/+$/, '')
+}
+
+const resolveRoute = (rule: RouteRule, i: number): RouteRule => {
+  if (typeof rule.pattern !== 'string' || !rule.pattern.startsWith('/')) {
+    throw new ConfigError(`routes[${i}].pattern must be a path starting with "/", got ${JSON.stringify(rule.pattern)}`)
+  }
+  if (rule.ttl !== undefined && (!Number.isInteger(rule.ttl) || rule.ttl < 0)) {
+    throw new ConfigError(`routes[${i}].ttl must be a non-negative integer number of seconds`)
+  }
+  if (rule.deltaMs !== undefined && (!Number.isInteger(rule.deltaMs) || rule.deltaMs <= 0)) {
+    throw new ConfigError(`routes[${i}].deltaMs must be a positive integer number of ms`)
+  }
+  const identity = rule.perUser?.identity
+  if (identity !== undefined && identity !== 'authorization' && !/^cookie:[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(identity)) {
+    throw new ConfigError(`routes[${i}].perUser.identity must be "authorization" or "cookie:<name>", got "${identity}"`)
+  }
+  return { ...rule, tags: rule.tags ?? [] }
+}
+
+const resolveCloudflare = (config: ZonePurgeConfig | undefined): ZonePurgeConfig | undefined => {
+  if (!config) return undefined
+  if (!/^[0-9a-zA-Z]{1,64}$/.test(config.zoneId)) throw new ConfigError('cloudflare.zoneId (CF_ZONE_ID) must be a zone id')
+  if (!config.apiToken) throw new ConfigError('cloudflare.apiToken (CF_API_TOKEN) is required with a zone id')
+  return {
+    ...config,
+    baseUrl: config.baseUrl === undefined ? undefined : httpUrl('cloudflare.baseUrl', config.baseUrl),
+    perMinute: positiveInt('cloudflare.perMinute', config.perMinute, 5),
+    burst: positiveInt('cloudflare.burst', config.burst, 25),
+  }
+}
+
+/**
+ * Applies defaults and validates. Throws {@link ConfigError} naming the first bad option.
+ *
+ * @example
+ * const options = resolveOptions({ memory: { maxBytes: 8 * 1024 * 1024 }, redis: { url, token } })
+ */
+export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOptions {
+  let memory: ResolvedOptions['memory'] = false
+  if (options.memory !== false) {
+    const maxBytes = positiveInt('memory.maxBytes', options.memory?.maxBytes, 16 * MiB)
+    // One entry may take at most a quarter of a small budget, so it cannot flush the whole tier.
+    const defaultEntry = Math.max(1, Math.min(1 * MiB, Math.floor(maxBytes / 4)))
+    memory = { maxBytes, maxEntryBytes: positiveInt('memory.maxEntryBytes', options.memory?.maxEntryBytes, defaultEntry) }
+  }
+  if (memory && memory.maxEntryBytes > memory.maxBytes) {
+    throw new ConfigError('memory.maxEntryBytes cannot exceed memory.maxBytes')
+  }
+  const edge =
+    options.edge === false
+      ? false
+      : {
+          cacheName: options.edge?.cacheName ?? 'default',
+          maxEntryBytes: positiveInt('edge.maxEntryBytes', options.edge?.maxEntryBytes, 50 * MiB),
+        }
+  let redis: ResolvedOptions['redis'] = false
+  if (options.redis) {
+    if (!options.redis.token) throw new ConfigError('redis.token (UPSTASH_REDIS_REST_TOKEN) is required with redis.url')
+    redis = {
+      url: httpUrl('redis.url (UPSTASH_REDIS_REST_URL)', options.redis.url),
+      token: options.redis.token,
+      timeoutMs: positiveInt('redis.timeoutMs', options.redis.timeoutMs, 150),
+      maxEntryBytes: positiveInt('redis.maxEntryBytes', options.redis.maxEntryBytes, 4 * MiB),
+      prefix: options.redis.prefix ?? 'tc:',
+      breakerFailures: positiveInt('redis.breakerFailures', options.redis.breakerFailures, 3),
+      breakerCooldownMs: positiveInt('redis.breakerCooldownMs', options.redis.breakerCooldownMs, 5000),
+    }
+  }
+  const heuristic =
+    options.heuristic === false ? false : (options.heuristic ?? { fraction: 0.1, maxSeconds: 86_400 })
+  if (heuristic && !(heuristic.fraction > 0 && heuristic.fraction <= 1)) {
+    throw new ConfigError('heuristic.fraction must be in (0, 1]')
+  }
+  const internalPrefix = (options.internalPrefix ?? '/__tiercache').replace(/\/+$/, '')
+  if (!/^\/[A-Za-z0-9._~\-/]+$/.test(internalPrefix)) {
+    throw new ConfigError(`internalPrefix must be a path like "/__tiercache", got "${options.internalPrefix}"`)
+  }
+  return {
+    memory,
+    edge,
+    redis,
+    routes: (options.routes ?? []).map(resolveRoute),
+    originTimeoutMs: positiveInt('originTimeoutMs', options.originTimeoutMs, 10_000),
+    coalesceWaitMs: positiveInt('coalesceWaitMs', options.coalesceWaitMs, 5_000),
+    leaseMs: positiveInt('leaseMs', options.leaseMs, 5_000),
+    coherenceDeltaMs: positiveInt('coherenceDeltaMs', options.coherenceDeltaMs, 2_000),
+    heuristic,
+    ignoreQueryParams: options.ignoreQueryParams ?? ['utm_*', 'fbclid', 'gclid'],
+    internalPrefix,
+    cloudflare: resolveCloudflare(options.cloudflare),
+    now: options.now ?? Date.now,
+  }
+}
+
+export { httpUrl as validateHttpUrl }

@@ -1,0 +1,175 @@
+/**
+ * @module Purge fan-out (design.md §5): Redis first — the purge-log record, entry and index deletion
+ * and the idempotency id, in one scripted request — then this isolate's memory and its data centre's
+ * edge, then Cloudflare's zone purge by tag for the other data centres and Workers Cache purge where
+ * `ctx.cache` exists. The purge is acknowledged once Redis has committed it; from then on every
+ * isolate stops serving the purged content within δ. If Redis fails nothing was recorded, the caller
+ * answers 503, and a retry (same id) does the whole purge.
+ */
+import type { Coherence } from '../coherence/coherence.ts'
+import type { PurgeLog, PurgeScope } from '../coherence/purge-log.ts'
+import { ALL_ENTRIES_TAG, recordMatches, urlTag, type PurgeRecord } from '../coherence/purge-record.ts'
+import type { EdgeTier } from '../tiers/edge.ts'
+import type { MemoryTier } from '../tiers/memory.ts'
+import type { ZonePurgeOutcome, ZonePurger } from './cloudflare.ts'
+
+/** What a purge did, part by part: the webhook's response body. */
+export interface PurgeReceipt {
+  id: string
+  /** Purge-log position; null when Redis is not configured (local purge only). */
+  seq: number | null
+  duplicate: boolean
+  soft: boolean
+  scope: { urls: number; tags: number; prefixes: number; everything: boolean }
+  redis: { status: 'committed' | 'off'; deletedKeys: number }
+  memory: { status: 'evicted' | 'marked-stale' }
+  edge: { status: 'deleted' | 'off' | 'error' | 'judged-on-read'; keys: number; error?: string }
+  cloudflare: ZonePurgeOutcome | { status: 'off' | 'skipped'; reason?: string }
+  workersCache: { status: 'purged' | 'unavailable' | 'error'; error?: string }
+  /** The staleness bound: every isolate stops serving purged content within this many ms. */
+  deltaMs: number
+}
+
+/** `ctx.cache.purge` of Workers Cache, where the runtime provides it. */
+interface WorkersCacheContext {
+  cache?: { purge?: (options: { tags?: string[]; purgeEverything?: boolean }) => Promise<unknown> }
+}
+
+/** Thrown when Redis could not commit the purge; nothing was recorded. */
+export class PurgeNotCommitted extends Error {
+  override readonly name = 'PurgeNotCommitted'
+}
+
+export interface FanoutDeps {
+  memory: MemoryTier | undefined
+  edge: EdgeTier | undefined
+  purgeLog: PurgeLog | undefined
+  coherence: Coherence
+  zone: ZonePurger | undefined
+  deltaMs: number
+  now: () => number
+}
+
+export class PurgeFanout {
+  readonly #deps: FanoutDeps
+
+  constructor(deps: FanoutDeps) {
+    this.#deps = deps
+  }
+
+  /**
+   * Purges `scope` (keys already in cache-key form) everywhere. Idempotent per `id`: a repeated id
+   * gets the first purge's receipt and causes no second fan-out.
+   * @throws {PurgeNotCommitted} when Redis is configured but could not record the purge
+   */
+  async purge(scope: PurgeScope, id: string, ctx?: WorkersCacheContext): Promise<PurgeReceipt> {
+    const { purgeLog, coherence, memory, edge, zone, deltaMs } = this.#deps
+    let seq: number | null = null
+    let deletedKeys: string[] = []
+    if (purgeLog) {
+      let committed
+      try {
+        committed = await purgeLog.commit(scope, id)
+      } catch (error) {
+        throw new PurgeNotCommitted((error as Error).message, { cause: error })
+      }
+      if (committed.duplicate) return this.#previous(committed.previous, id, scope)
+      seq = committed.seq
+      deletedKeys = committed.deletedKeys
+      const record: PurgeRecord = { seq, t: committed.t, ...scope }
+      coherence.apply([record])
+      coherence.committed(seq)
+    } else if (memory) {
+      // No shared log: a local purge is all there is, and a soft purge is treated as a hard one.
+      const record: PurgeRecord = { seq: Number.MAX_SAFE_INTEGER, t: this.#deps.now(), ...scope, soft: false }
+      memory.deleteWhere((key, value) => recordMatches(record, key, value.kind === 'entry' ? value.tags : []))
+    }
+
+    const receipt: PurgeReceipt = {
+      id,
+      seq,
+      duplicate: false,
+      soft: scope.soft,
+      scope: { urls: scope.urls.length, tags: scope.tags.length, prefixes: scope.prefixes.length, everything: scope.all },
+      redis: { status: purgeLog ? 'committed' : 'off', deletedKeys: deletedKeys.length },
+      memory: { status: scope.soft ? 'marked-stale' : 'evicted' },
+      edge: { status: 'off', keys: 0 },
+      cloudflare: { status: 'off' },
+      workersCache: { status: 'unavailable' },
+      deltaMs,
+    }
+
+    const [edgeOutcome, zoneOutcome, workersOutcome] = await Promise.all([
+      this.#purgeEdge(edge, scope, deletedKeys),
+      this.#purgeZone(zone, scope),
+      this.#purgeWorkersCache(ctx, scope),
+    ])
+    receipt.edge = edgeOutcome
+    receipt.cloudflare = zoneOutcome
+    receipt.workersCache = workersOutcome
+    if (purgeLog) await purgeLog.saveReceipt(id, receipt).catch(() => {})
+    return receipt
+  }
+
+  async #purgeEdge(edge: EdgeTier | undefined, scope: PurgeScope, deletedKeys: string[]): Promise<PurgeReceipt['edge']> {
+    if (!edge || edge.unavailableReason(this.#deps.now())) return { status: 'off', keys: 0 }
+    // Soft purges, prefixes and "everything" cannot be enumerated at the edge: isolates judge those
+    // entries against the purge log on every read instead.
+    if (scope.soft) return { status: 'judged-on-read', keys: 0 }
+    const keys = [...new Set([...scope.urls, ...deletedKeys])]
+    try {
+      await edge.delete(keys)
+      return { status: scope.prefixes.length > 0 || scope.all ? 'judged-on-read' : 'deleted', keys: keys.length }
+    } catch (error) {
+      return { status: 'error', keys: 0, error: (error as Error).message }
+    }
+  }
+
+  async #purgeZone(zone: ZonePurger | undefined, scope: PurgeScope): Promise<PurgeReceipt['cloudflare']> {
+    if (!zone) return { status: 'off' }
+    if (scope.soft) return { status: 'skipped', reason: 'soft purge: edge copies turn stale through the purge log' }
+    // Prefix purges are not forwarded: each data centre's isolates refuse those entries within δ.
+    const tags = [...scope.tags, ...scope.urls.map(urlTag), ...(scope.all ? [ALL_ENTRIES_TAG] : [])]
+    if (tags.length === 0) return { status: 'skipped', reason: 'prefix purges are enforced by the purge log' }
+    try {
+      return await zone.purgeTags([...new Set(tags)])
+    } catch (error) {
+      return { status: 'error', calls: 0, queued: 0, error: (error as Error).message }
+    }
+  }
+
+  async #purgeWorkersCache(ctx: WorkersCacheContext | undefined, scope: PurgeScope): Promise<PurgeReceipt['workersCache']> {
+    const purge = ctx?.cache?.purge
+    if (typeof purge !== 'function') return { status: 'unavailable' }
+    try {
+      const tags = [...scope.tags, ...scope.urls.map(urlTag)]
+      if (!scope.all && tags.length === 0) return { status: 'unavailable' }
+      await purge.call(ctx?.cache, scope.all ? { purgeEverything: true } : { tags })
+      return { status: 'purged' }
+    } catch (error) {
+      return { status: 'error', error: (error as Error).message }
+    }
+  }
+
+  #previous(previous: string, id: string, scope: PurgeScope): PurgeReceipt {
+    try {
+      const parsed = JSON.parse(previous) as Partial<PurgeReceipt> & { pending?: boolean }
+      if (!parsed.pending) return { ...(parsed as PurgeReceipt), duplicate: true }
+      return {
+        id,
+        seq: parsed.seq ?? null,
+        duplicate: true,
+        soft: scope.soft,
+        scope: { urls: scope.urls.length, tags: scope.tags.length, prefixes: scope.prefixes.length, everything: scope.all },
+        redis: { status: 'committed', deletedKeys: 0 },
+        memory: { status: scope.soft ? 'marked-stale' : 'evicted' },
+        edge: { status: 'judged-on-read', keys: 0 },
+        cloudflare: { status: 'skipped', reason: 'first request still fanning out' },
+        workersCache: { status: 'unavailable' },
+        deltaMs: this.#deps.deltaMs,
+      }
+    } catch {
+      throw new PurgeNotCommitted('stored receipt unreadable')
+    }
+  }
+}

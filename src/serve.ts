@@ -1,0 +1,64 @@
+/**
+ * @module Turning a stored entry into the response a client gets: the origin's headers (with its
+ * `Cache-Control`, `Vary` and validators), a correct `Age` (RFC 9111 §5.1), `Cache-Status` and
+ * `Server-Timing`, and a 304 when the client's conditional request matches (RFC 9110 §13.1).
+ */
+import { currentAge, EntryFlag, type CacheEntry } from './entry.ts'
+import { buildNotModified, evaluateConditional } from './policy/conditional.ts'
+import type { LookupStatus } from './observe/lookup-status.ts'
+
+/**
+ * Stored fields that stop here: `Cache-Tag`/`Surrogate-Key` are for purging (Cloudflare strips
+ * `Cache-Tag` before clients too) and the Cloudflare-targeted field is for this CDN only (RFC 9213).
+ */
+const NOT_FORWARDED = new Set(['cache-tag', 'surrogate-key', 'cloudflare-cdn-cache-control'])
+
+// Entries are immutable once stored, so the header list a client gets is computed once per entry.
+const forwardableByEntry = new WeakMap<CacheEntry, Array<[string, string]>>()
+const forwardable = (entry: CacheEntry): Array<[string, string]> => {
+  let list = forwardableByEntry.get(entry)
+  if (!list) {
+    list = entry.headers.filter(([name]) => !NOT_FORWARDED.has(name))
+    forwardableByEntry.set(entry, list)
+  }
+  return list
+}
+
+/** Rewrites `Cache-Control` for a per-user entry so no downstream shared cache keeps it. */
+export function privateCacheControl(value: string | null): string {
+  const kept = (value ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d && !/^(public|private|s-maxage|proxy-revalidate)\b/i.test(d))
+  return ['private', ...kept].join(', ')
+}
+
+/** Adds the observability headers every answer carries. */
+export function decorate(headers: Headers, status: LookupStatus): void {
+  const cacheStatus = status.cacheStatus()
+  if (cacheStatus) headers.set('cache-status', cacheStatus)
+  const timing = status.serverTiming()
+  if (timing) headers.append('server-timing', timing)
+}
+
+/**
+ * Builds the client response for `entry` at `now`. `ownHeaders` are fields of the origin response
+ * that were not stored but belong to the client whose request filled the entry (its `Set-Cookie`
+ * under `private="Set-Cookie"`, RFC 9111 §5.2.2.7).
+ */
+export function serveEntry(request: Request, entry: CacheEntry, now: number, status: LookupStatus, ownHeaders?: Array<[string, string]>): Response {
+  const headers = new Headers(forwardable(entry))
+  for (const [name, value] of ownHeaders ?? []) headers.append(name, value)
+  headers.set('age', String(Math.floor(currentAge(entry, now) / 1000)))
+  if (entry.flags & EntryFlag.PerUser) headers.set('cache-control', privateCacheControl(headers.get('cache-control')))
+  decorate(headers, status)
+  const method = request.method === 'HEAD' ? 'HEAD' : 'GET'
+  if (evaluateConditional(request.headers, { etag: headers.get('etag'), lastModified: headers.get('last-modified'), status: entry.status }, method) === 'not-modified') {
+    const notModified = buildNotModified(headers)
+    notModified.set('age', headers.get('age') ?? '0')
+    decorate(notModified, status)
+    return new Response(null, { status: 304, headers: notModified })
+  }
+  const nullBody = method === 'HEAD' || entry.status === 204 || entry.status === 304
+  return new Response(nullBody ? null : entry.body, { status: entry.status, headers })
+}

@@ -1,0 +1,136 @@
+/**
+ * @module The edge tier (L0): the Workers Cache API, shared by the isolates of one data centre.
+ *
+ * Entries are stored as a Response whose body is the entry body and whose `X-Tiercache-Meta` header
+ * carries the rest of the envelope (src/codec.ts), under a synthetic URL derived from the cache key.
+ * The stored copy's own `Cache-Control` is ours (the remaining storage time), so the Cache API
+ * expires it on time and never refuses it for the origin's `private`/`no-store` (those never get
+ * here). `Cache-Tag` lists the entry's tags so Cloudflare's zone purge by tag reaches every colo.
+ *
+ * Platform facts (reference/upstash-and-workers.md §4.3): the Cache API does nothing on
+ * `*.workers.dev`, `put` throws on `Vary: *` and 206, and `delete` is local to one data centre.
+ * Where `caches` is missing or calls keep throwing, the tier switches itself off and says why.
+ */
+import type { Stored } from '../entry.ts'
+import { decodeMeta, encodeMeta } from '../codec.ts'
+import { CircuitBreaker } from './breaker.ts'
+import { TierName, type SharedTier } from './tier.ts'
+import { ALL_ENTRIES_TAG, urlOfKey, urlTag } from '../coherence/purge-record.ts'
+
+/** Response header that carries the envelope's metadata at the edge. */
+export const EDGE_META_HEADER = 'x-tiercache-meta'
+
+/** Largest metadata header stored at the edge. */
+const MAX_META_BYTES = 32 * 1024
+
+/** Cloudflare limits one `Cache-Tag` header to 16 KB in aggregate. */
+const MAX_CACHE_TAG_BYTES = 16 * 1024
+
+/** Settings for {@link EdgeTier}. */
+export interface EdgeTierConfig {
+  cacheName: string
+  maxEntryBytes: number
+  /** Path prefix of the synthetic URLs (the internal prefix, so they never collide with site paths). */
+  pathPrefix: string
+  now: () => number
+}
+
+/**
+ * The synthetic URL an entry is stored under: same scheme and host as the cached URL (so it lives in
+ * the same zone), a path under the internal prefix, and the full key as one encoded segment.
+ */
+export function edgeUrlFor(key: string, pathPrefix: string): string {
+  let origin = 'https://tiercache.invalid'
+  try {
+    origin = new URL(key.split('|')[0] ?? key).origin
+  } catch {
+    // Keys that are not URLs (data API keys) live under a fixed host.
+  }
+  return `${origin}${pathPrefix}/edge/${encodeURIComponent(key)}`
+}
+
+const cacheTagHeader = (tags: string[]): string | undefined => {
+  let header = ''
+  for (const tag of tags) {
+    const next = header ? `${header},${tag}` : tag
+    if (next.length > MAX_CACHE_TAG_BYTES) break
+    header = next
+  }
+  return header || undefined
+}
+
+export class EdgeTier implements SharedTier {
+  readonly name = TierName.Edge
+  readonly #config: EdgeTierConfig
+  readonly #breaker = new CircuitBreaker({ failures: 3, cooldownMs: 30_000 })
+  #cache: Promise<Cache> | undefined
+
+  constructor(config: EdgeTierConfig) {
+    this.#config = config
+  }
+
+  unavailableReason(now: number): string | undefined {
+    if (typeof caches === 'undefined') return 'no-cache-api'
+    if (!this.#breaker.allow(now)) return 'disabled-after-errors'
+    return undefined
+  }
+
+  #open(): Promise<Cache> {
+    this.#cache ??=
+      this.#config.cacheName === 'default' ? Promise.resolve(caches.default) : caches.open(this.#config.cacheName)
+    return this.#cache
+  }
+
+  async #guard<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      const result = await operation()
+      this.#breaker.success()
+      return result
+    } catch (error) {
+      this.#breaker.failure(this.#config.now())
+      throw error
+    }
+  }
+
+  get(key: string): Promise<Stored | undefined> {
+    return this.#guard(async () => {
+      const cache = await this.#open()
+      const response = await cache.match(edgeUrlFor(key, this.#config.pathPrefix))
+      if (!response) return undefined
+      const meta = response.headers.get(EDGE_META_HEADER)
+      const body = new Uint8Array(await response.arrayBuffer())
+      return meta ? decodeMeta(meta, body) : undefined
+    })
+  }
+
+  set(key: string, value: Stored, ttlMs: number): Promise<void> {
+    return this.#guard(async () => {
+      const seconds = Math.floor(ttlMs / 1000)
+      if (seconds < 1) return
+      const body = value.kind === 'entry' ? value.body : new Uint8Array(0)
+      if (body.byteLength > this.#config.maxEntryBytes) return
+      const meta = encodeMeta(value)
+      // Workers cap all response headers at 128 KB; an envelope whose metadata would crowd that out
+      // (hundreds of tags or huge headers) stays out of the edge tier rather than failing there.
+      if (meta.length > MAX_META_BYTES) return
+      const headers = new Headers({
+        'cache-control': `public, max-age=${seconds}`,
+        [EDGE_META_HEADER]: meta,
+        'content-type': 'application/octet-stream',
+      })
+      // Tags for Cloudflare's zone purge: the URL's own tag and the all-entries tag first, so they are
+      // never cut by the header's size limit, then the entry's tags.
+      const tags = cacheTagHeader([urlTag(urlOfKey(key)), ALL_ENTRIES_TAG, ...(value.kind === 'entry' ? value.tags : [])])
+      if (tags) headers.set('cache-tag', tags)
+      const cache = await this.#open()
+      await cache.put(edgeUrlFor(key, this.#config.pathPrefix), new Response(body, { headers }))
+    })
+  }
+
+  delete(keys: string[]): Promise<void> {
+    return this.#guard(async () => {
+      const cache = await this.#open()
+      await Promise.all(keys.map((key) => cache.delete(edgeUrlFor(key, this.#config.pathPrefix))))
+    })
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * @module The Redis tier (L2): Upstash over REST, shared by every isolate in every data centre.
+ *
+ * Cost model (design.md §8): a hit is one Upstash request; a miss is at most two. The first request
+ * is a script that reads the key and, when it is empty, tries to take the fill lease (`SET NX PX`) in
+ * the same round trip, so one fetcher per key goes to the origin across isolates. The second request
+ * writes the filled entry and releases the lease. Every call carries a deadline and no retries, and a
+ * circuit breaker skips Redis for a cool-down after repeated failures (design.md §6).
+ */
+import type { Redis } from '@upstash/redis/cloudflare'
+import type { Stored } from '../entry.ts'
+import { decodeFromRedis, encodeForRedis } from '../codec.ts'
+import { TierError } from '../errors.ts'
+import { CircuitBreaker } from './breaker.ts'
+import { logKeys } from '../coherence/purge-log.ts'
+import { urlOfKey } from '../coherence/purge-record.ts'
+import { TierName, type SharedTier } from './tier.ts'
+
+/** Settings for {@link RedisTier}. */
+export interface RedisTierConfig {
+  prefix: string
+  maxEntryBytes: number
+  breakerFailures: number
+  breakerCooldownMs: number
+  now: () => number
+}
+
+/** Outcome of {@link RedisTier.lookup}; `seq` is the purge-log position at the time of the lookup. */
+export type RedisLookup = { seq: number } & (
+  | { kind: 'value'; value: Stored; bytes: number }
+  /** A recent fill found the response unshareable: go to the origin without waiting. */
+  | { kind: 'uncacheable' }
+  /** Empty, and this caller now holds the fill lease. */
+  | { kind: 'leader' }
+  /** Empty, and another fetcher holds the lease: wait for its fill, then poll again. */
+  | { kind: 'follower' }
+)
+
+/** What a fill is fenced by: the log position it started from and the scope a purge could cover. */
+export interface FillFence {
+  purgeSeq: number
+  primaryKey: string
+  tags: string[]
+}
+
+// KEYS: value, lease, hit-for-miss marker, purge-log seq. ARGV: lease token, lease ms.
+// Returns {code, seq, value?}: 1 value | 2 uncacheable | 3 lease taken by us | 4 lease held by another.
+// The purge-log position comes back in the same round trip: a fill started now is fenced from it.
+const LOOKUP_SCRIPT = `
+local seq = tonumber(redis.call('GET', KEYS[4]) or '0')
+local v = redis.call('GET', KEYS[1])
+if v then return {1, seq, v} end
+if redis.call('EXISTS', KEYS[3]) == 1 then return {2, seq} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {3, seq} end
+return {4, seq}`
+
+// The fenced fill (design.md §5 "no stale sets"). KEYS: lease, purge log, URL index, then value keys.
+// ARGV: lease token, fill's purge seq, URL, tags (JSON), tag-index key prefix, index ttl ms, then a
+// (value, ttl ms) pair per value key. If any purge after the fill's start covers this URL, one of its
+// tags, a prefix of it, or everything, nothing is written (returns 0); else values are written and
+// indexed by URL and tag so a purge can find them (returns 1). The lease is released either way.
+const FILL_SCRIPT = `
+local tags = cjson.decode(ARGV[4])
+local function covered(r)
+  if r.all == true then return true end
+  if type(r.urls) == 'table' then for _, u in ipairs(r.urls) do if u == ARGV[3] then return true end end end
+  if type(r.prefixes) == 'table' then
+    for _, p in ipairs(r.prefixes) do if string.sub(ARGV[3], 1, #p) == p then return true end end
+  end
+  if type(r.tags) == 'table' then
+    for _, t in ipairs(r.tags) do for _, mine in ipairs(tags) do if t == mine then return true end end end
+  end
+  return false
+end
+local release = function()
+  if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+end
+for _, raw in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '+inf')) do
+  if covered(cjson.decode(raw)) then release() return 0 end
+end
+local ttl = tonumber(ARGV[6])
+local function index(set, member)
+  redis.call('SADD', set, member)
+  if redis.call('PTTL', set) < ttl then redis.call('PEXPIRE', set, ttl) end
+end
+for i = 4, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[(i - 4) * 2 + 7], 'PX', ARGV[(i - 4) * 2 + 8])
+  index(KEYS[3], KEYS[i])
+  for _, t in ipairs(tags) do index(ARGV[5] .. t, KEYS[i]) end
+end
+release()
+return 1`
+
+// KEYS: lease, hit-for-miss marker. ARGV: lease token, marker ms.
+const UNCACHEABLE_SCRIPT = `
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`
+
+export class RedisTier implements SharedTier {
+  readonly name = TierName.Redis
+  readonly #client: Redis
+  readonly #config: RedisTierConfig
+  readonly #breaker: CircuitBreaker
+  readonly #logKeys: ReturnType<typeof logKeys>
+
+  constructor(client: Redis, config: RedisTierConfig) {
+    this.#client = client
+    this.#config = config
+    this.#breaker = new CircuitBreaker({ failures: config.breakerFailures, cooldownMs: config.breakerCooldownMs })
+    this.#logKeys = logKeys(config.prefix)
+  }
+
+  /** Breaker state, for stats. */
+  breakerState(): string {
+    return this.#breaker.state(this.#config.now())
+  }
+
+  unavailableReason(now: number): string | undefined {
+    return this.#breaker.allow(now) ? undefined : 'circuit-open'
+  }
+
+  #key(key: string): string {
+    return this.#config.prefix + key
+  }
+  #leaseKey(key: string): string {
+    return `${this.#config.prefix}lease:${key}`
+  }
+  #uncacheableKey(key: string): string {
+    return `${this.#config.prefix}hfm:${key}`
+  }
+
+  async #call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      const result = await operation()
+      this.#breaker.success()
+      return result
+    } catch (cause) {
+      this.#breaker.failure(this.#config.now())
+      const reason = (cause as Error)?.name === 'TimeoutError' || (cause as Error)?.name === 'AbortError' ? 'timeout' : 'error'
+      throw new TierError(TierName.Redis, `${what} failed (${reason})`, { cause })
+    }
+  }
+
+  async get(key: string): Promise<Stored | undefined> {
+    const text = await this.#call('GET', () => this.#client.get<string>(this.#key(key)))
+    return typeof text === 'string' ? decodeFromRedis(text) : undefined
+  }
+
+  /**
+   * Reads `key`; when empty, tries to take its fill lease in the same round trip.
+   * @param leaseToken unique per fetch attempt, so only its owner releases the lease
+   */
+  async lookup(key: string, leaseToken: string, leaseMs: number): Promise<RedisLookup> {
+    const result = await this.#call('lookup', () =>
+      this.#client.eval<[string, string], [number, number, string?]>(
+        LOOKUP_SCRIPT,
+        [this.#key(key), this.#leaseKey(key), this.#uncacheableKey(key), this.#logKeys.seq],
+        [leaseToken, String(leaseMs)]
+      )
+    )
+    const code = Number(result[0])
+    const seq = Number(result[1])
+    if (code === 1 && typeof result[2] === 'string') {
+      return { kind: 'value', seq, value: await decodeFromRedis(result[2]), bytes: result[2].length }
+    }
+    if (code === 2) return { kind: 'uncacheable', seq }
+    if (code === 3) return { kind: 'leader', seq }
+    return { kind: 'follower', seq }
+  }
+
+  async set(key: string, value: Stored, ttlMs: number): Promise<void> {
+    const tags = value.kind === 'entry' ? value.tags : []
+    const purgeSeq = value.kind === 'entry' ? value.purgeSeq : 0
+    await this.fill([{ key, value, ttlMs }], key, '', { purgeSeq, primaryKey: key, tags })
+  }
+
+  /**
+   * Writes values (an entry and, for varying URLs, the vary index) unless a purge after
+   * `fence.purgeSeq` covers them, indexes them by URL and tag, and releases `leaseKeyOf`'s lease when
+   * `leaseToken` still holds it. Entries larger than the tier's limit are skipped.
+   */
+  async fill(
+    values: Array<{ key: string; value: Stored; ttlMs: number }>,
+    leaseKeyOf: string,
+    leaseToken: string,
+    fence: FillFence
+  ): Promise<{ stored: boolean; bytes: number }> {
+    const url = urlOfKey(fence.primaryKey)
+    const keys = [this.#leaseKey(leaseKeyOf), this.#logKeys.log, this.#logKeys.url(url)]
+    let maxTtl = 0
+    const pairs: string[] = []
+    let bytes = 0
+    for (const { key, value, ttlMs } of values) {
+      const ms = Math.floor(ttlMs)
+      if (ms < 1) continue
+      const text = await encodeForRedis(value)
+      if (text.length > this.#config.maxEntryBytes) continue
+      keys.push(this.#key(key))
+      pairs.push(text, String(ms))
+      bytes += text.length
+      maxTtl = Math.max(maxTtl, ms)
+    }
+    if (keys.length === 3 && !leaseToken) return { stored: false, bytes: 0 }
+    const args = [leaseToken, String(fence.purgeSeq), url, JSON.stringify(fence.tags), this.#logKeys.tag(''), String(Math.max(maxTtl, 1)), ...pairs]
+    const result = await this.#call('fill', () => this.#client.eval(FILL_SCRIPT, keys, args))
+    return { stored: Number(result) === 1 && keys.length > 3, bytes }
+  }
+
+  /** Marks `key` as unshareable for `markerMs` (hit-for-miss) and releases the lease. */
+  async markUncacheable(key: string, leaseToken: string, markerMs: number): Promise<void> {
+    await this.#call('mark-uncacheable', () =>
+      this.#client.eval(UNCACHEABLE_SCRIPT, [this.#leaseKey(key), this.#uncacheableKey(key)], [leaseToken, String(markerMs)])
+    )
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    if (keys.length === 0) return
+    await this.#call('DEL', () => this.#client.del(...keys.map((k) => this.#key(k))))
+  }
+}

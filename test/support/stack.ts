@@ -1,0 +1,193 @@
+/**
+ * The local stack for integration tests: the Upstash-compatible server in front of the real
+ * redis-server, the demo origin, and one or more worker processes (workerd via Miniflare) running
+ * the bundled worker. Every server listens on a free port; every Redis key gets a unique prefix so
+ * suites can run in parallel against the shared redis-server.
+ */
+import { Miniflare } from 'miniflare'
+import { randomUUID } from 'node:crypto'
+import { workerBundlePath } from '../../scripts/build-worker.ts'
+import { startUpstashLocal, type UpstashLocal } from '../../scripts/upstash-local/server.ts'
+import { startDemoOrigin, type DemoOrigin } from '../../scripts/demo-origin/server.ts'
+import { cacheKey } from '../../src/policy/key.ts'
+import { edgeUrlFor } from '../../src/tiers/edge.ts'
+import { signPurge } from '../../src/purge/signature.ts'
+
+export const TEST_TOKEN = 'test-token'
+
+/** The stats route's JSON. */
+export interface WorkerStats {
+  counters: Record<string, number>
+  memory: { entries: number; bytes: number; peakBytes: number; maxBytes: number } | null
+}
+export const TEST_PURGE_SECRET = 'test-purge-secret'
+export const TEST_INTERNAL_TOKEN = 'test-internal-token'
+
+/** One worker process (its own isolate, memory tier and edge cache). */
+export interface WorkerProcess {
+  mf: Miniflare
+  /** The process's own HTTP address (for clients that need a real socket, like the purge CLI). */
+  url: string
+  fetch(path: string, init?: RequestInit): Promise<Response>
+  /** This process's Workers Cache API storage. */
+  caches(): ReturnType<Miniflare['getCaches']>
+  /** Drops this process's memory tier. */
+  clearMemory(): Promise<void>
+  /** Deletes the edge copy of `path` (the whole URL's primary key). */
+  clearEdge(path: string): Promise<boolean>
+  /** Whether the edge holds a copy of `path` (fills land there in the background, after the answer). */
+  edgeHolds(path: string): Promise<boolean>
+  /** The worker's stats JSON. */
+  stats(): Promise<WorkerStats>
+  dispose(): Promise<void>
+}
+
+export interface Stack {
+  upstash: UpstashLocal
+  origin: DemoOrigin
+  prefix: string
+  workers: WorkerProcess[]
+  /** Starts another worker process sharing the same Redis and origin. */
+  startWorker(vars?: Record<string, string>): Promise<WorkerProcess>
+  close(): Promise<void>
+}
+
+export interface StackOptions {
+  /** Worker processes to start. @default 1 */
+  workers?: number
+  /** Extra worker vars (override the defaults). */
+  vars?: Record<string, string>
+  /** Start without the Redis tier configured. */
+  noRedis?: boolean
+}
+
+/** The Cache API URL the worker files `path` under (its primary key, default query-parameter rules). */
+const edgeUrl = (path: string) =>
+  edgeUrlFor(cacheKey(new URL(`http://tiercache.test${path}`), { ignoreQueryParams: ['utm_*', 'fbclid', 'gclid'] }), '/__tiercache')
+
+/** Starts a worker process (workerd) running the bundle with `bindings`. */
+export async function startWorkerProcess(bindings: Record<string, string>): Promise<WorkerProcess> {
+  const mf = new Miniflare({
+    // Never the default 8787: tests must not take the port `npm run dev` uses.
+    host: '127.0.0.1',
+    port: 0,
+    modules: true,
+    scriptPath: workerBundlePath,
+    compatibilityDate: '2026-07-01',
+    bindings,
+  })
+  const url = (await mf.ready).toString().replace(/\/$/, '')
+  return {
+    mf,
+    url,
+    fetch: (path, init) => mf.dispatchFetch(`http://tiercache.test${path}`, init as never) as unknown as Promise<Response>,
+    caches: () => mf.getCaches(),
+    async clearMemory() {
+      const res = await mf.dispatchFetch('http://tiercache.test/__tiercache/memory/clear', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` },
+      })
+      if (res.status !== 200) throw new Error(`memory clear failed: ${res.status}`)
+      await res.arrayBuffer()
+    },
+    async clearEdge(path) {
+      return (await mf.getCaches()).default.delete(edgeUrl(path))
+    },
+    async edgeHolds(path) {
+      const found = await (await mf.getCaches()).default.match(edgeUrl(path))
+      await found?.arrayBuffer()
+      return found !== undefined
+    },
+    async stats() {
+      const res = await mf.dispatchFetch('http://tiercache.test/__tiercache/stats', {
+        headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` },
+      })
+      return (await res.json()) as WorkerStats
+    },
+    dispose: () => mf.dispose(),
+  }
+}
+
+/** Starts upstash-local, the demo origin and `workers` worker processes. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const upstash = await startUpstashLocal({ port: 0, token: TEST_TOKEN })
+  const origin = await startDemoOrigin({ port: 0 })
+  const prefix = `t:${randomUUID().slice(0, 8)}:`
+  const baseVars = (): Record<string, string> => ({
+    ORIGIN_URL: origin.url,
+    ...(options.noRedis ? {} : { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: TEST_TOKEN }),
+    REDIS_PREFIX: prefix,
+    // Two cores run vitest, workerd and the local servers at once: a production-like 150 ms deadline
+    // would turn scheduler stalls into spurious Redis timeouts. Failure tests set their own.
+    REDIS_TIMEOUT_MS: '2000',
+    PURGE_SECRET: TEST_PURGE_SECRET,
+    INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
+    ...options.vars,
+  })
+  const workers: WorkerProcess[] = []
+  const stack: Stack = {
+    upstash,
+    origin,
+    prefix,
+    workers,
+    async startWorker(vars = {}) {
+      const worker = await startWorkerProcess({ ...baseVars(), ...vars })
+      workers.push(worker)
+      return worker
+    },
+    async close() {
+      await Promise.allSettled(workers.map((w) => w.dispose()))
+      await Promise.allSettled([upstash.close(), origin.close()])
+    },
+  }
+  for (let i = 0; i < (options.workers ?? 1); i++) await stack.startWorker()
+  return stack
+}
+
+/** Parses `Cache-Status` into one record per cache, keyed by name (RFC 9211). */
+export function cacheStatus(res: Response): Record<string, Record<string, string | true>> {
+  const out: Record<string, Record<string, string | true>> = {}
+  for (const member of (res.headers.get('cache-status') ?? '').split(/,(?=\s*tiercache)/)) {
+    const [name, ...params] = member.split(';').map((p) => p.trim())
+    if (!name) continue
+    const record: Record<string, string | true> = {}
+    for (const p of params) {
+      const eq = p.indexOf('=')
+      if (eq < 0) record[p] = true
+      else record[p.slice(0, eq)] = p.slice(eq + 1).replace(/^"|"$/g, '')
+    }
+    out[name] = record
+  }
+  return out
+}
+
+/** Which tier answered, from `Cache-Status`: memory, edge, redis, or origin. */
+export function servedBy(res: Response): string {
+  const status = cacheStatus(res)
+  for (const tier of ['memory', 'edge', 'redis']) if (status[`tiercache-${tier}`]?.hit) return tier
+  return 'origin'
+}
+
+/** Waits for background fills (waitUntil) to land: polls `check` until true or the deadline. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** Sends a signed purge webhook call to `worker` and returns the response. */
+export async function sendPurge(
+  worker: WorkerProcess,
+  body: unknown,
+  options: { secret?: string; timestamp?: number; rawBody?: string } = {}
+): Promise<Response> {
+  const text = options.rawBody ?? JSON.stringify(body)
+  const signature = await signPurge(options.secret ?? TEST_PURGE_SECRET, text, options.timestamp ?? Math.floor(Date.now() / 1000))
+  return worker.fetch('/__tiercache/purge', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'tiercache-signature': signature },
+    body: text,
+  })
+}

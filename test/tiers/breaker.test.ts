@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { CircuitBreaker, MIN_STREAK_MS } from '../../src/tiers/breaker.ts'
+
+describe('circuit breaker', () => {
+  it('opens after consecutive failures spanning the minimum streak, skips for the cool-down, then lets one trial through', () => {
+    const breaker = new CircuitBreaker({ failures: 3, cooldownMs: 5000 })
+    breaker.failure(0)
+    breaker.failure(500)
+    breaker.failure(MIN_STREAK_MS)
+    expect(breaker.state(MIN_STREAK_MS)).toBe('open')
+    expect(breaker.allow(MIN_STREAK_MS + 4999)).toBe(false)
+    expect(breaker.allow(MIN_STREAK_MS + 5000)).toBe(true)
+    expect(breaker.state(MIN_STREAK_MS + 5000)).toBe('half-open')
+    expect(breaker.allow(MIN_STREAK_MS + 5001)).toBe(false)
+    breaker.success()
+    expect(breaker.state(MIN_STREAK_MS + 5002)).toBe('closed')
+  })
+
+  it('does not open on a burst of concurrent failures from one stall', () => {
+    const breaker = new CircuitBreaker({ failures: 3, cooldownMs: 5000 })
+    for (let i = 0; i < 29; i++) breaker.failure(100)
+    expect(breaker.state(100)).toBe('closed')
+  })
+
+  it('opens on a burst ten times the threshold: that is an outage', () => {
+    const breaker = new CircuitBreaker({ failures: 3, cooldownMs: 5000 })
+    for (let i = 0; i < 30; i++) breaker.failure(100)
+    expect(breaker.state(100)).toBe('open')
+  })
+
+  it('a success resets the streak', () => {
+    const breaker = new CircuitBreaker({ failures: 3, cooldownMs: 5000 })
+    breaker.failure(0)
+    breaker.failure(600)
+    breaker.success()
+    breaker.failure(1200)
+    expect(breaker.state(1200)).toBe('closed')
+  })
+
+  it('a failed trial reopens at once', () => {
+    const breaker = new CircuitBreaker({ failures: 1, cooldownMs: 100 })
+    breaker.failure(0)
+    breaker.failure(MIN_STREAK_MS)
+    expect(breaker.allow(MIN_STREAK_MS + 100)).toBe(true)
+    breaker.failure(MIN_STREAK_MS + 100)
+    expect(breaker.state(MIN_STREAK_MS + 100)).toBe('open')
+  })
+})
