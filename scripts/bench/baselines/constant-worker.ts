@@ -10,13 +10,16 @@ interface Env {
   CONSTANT_RESPONSE: string
 }
 
-let cached: { raw: string; status: number; headers: Array<[string, string]>; body: Uint8Array } | undefined
+// The headers are built once as a `Headers` object: workerd copies one natively, where a list of pairs
+// is converted field by field on every response (about 30 µs here). The limit should be the fastest
+// constant response this host can send, so the baseline takes the fast form too.
+let cached: { raw: string; status: number; headers: Headers; body: Uint8Array } | undefined
 
 export default {
   fetch(_request: Request, env: Env): Response {
     if (cached?.raw !== env.CONSTANT_RESPONSE) {
       const parsed = JSON.parse(env.CONSTANT_RESPONSE) as { status: number; headers: Record<string, string>; body: string }
-      cached = { raw: env.CONSTANT_RESPONSE, status: parsed.status, headers: Object.entries(parsed.headers), body: new TextEncoder().encode(parsed.body) }
+      cached = { raw: env.CONSTANT_RESPONSE, status: parsed.status, headers: new Headers(Object.entries(parsed.headers)), body: new TextEncoder().encode(parsed.body) }
     }
     return new Response(cached.body, { status: cached.status, headers: cached.headers })
   },
