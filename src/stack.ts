@@ -65,6 +65,7 @@ interface RequestState {
   credentials: boolean
   perUser: boolean
   requestDirectives: Directives
+  /** Unique per fetch attempt, so only its owner releases the Redis lease; made on first use ({@link leaseTokenOf}). */
   leaseToken: string
   /** Redis lookup said: we hold the fill lease (`leader`) or another fetcher does (`follower`). */
   redisRole: 'leader' | 'follower' | 'uncacheable' | undefined
@@ -75,6 +76,9 @@ interface RequestState {
   ctx: WaitUntil
   produce: Produce
 }
+
+/** The request's lease token: a memory hit never needs one, so it is not made until Redis is asked. */
+const leaseTokenOf = (state: RequestState): string => (state.leaseToken ||= crypto.randomUUID())
 
 const isStale = (entry: CacheEntry, now: number): boolean => remainingFreshness(entry, now) <= 0
 
@@ -113,8 +117,12 @@ export class CacheStack {
   }
 
 
-  /** Answers a GET or HEAD. `identity` is the per-user identity hash when the route opts in. */
-  async handle(request: Request, route: RouteRule | undefined, identity: string | undefined, ctx: WaitUntil, produce: Produce): Promise<Response> {
+  /**
+   * Answers a GET or HEAD. `identity` is the per-user identity hash when the route opts in. A fresh
+   * memory hit is answered synchronously, with no promise on the hottest path; everything else
+   * continues asynchronously.
+   */
+  handle(request: Request, route: RouteRule | undefined, identity: string | undefined, ctx: WaitUntil, produce: Produce): Response | Promise<Response> {
     const status = new LookupStatus()
     if (route?.bypass || request.headers.has('range') || (route?.perUser && !identity)) {
       const reason = route?.bypass ? 'route-bypass' : request.headers.has('range') ? 'range' : 'no-identity'
@@ -132,7 +140,7 @@ export class CacheStack {
       credentials: !identity && (request.headers.has('authorization') || request.headers.has('cookie')),
       perUser: Boolean(identity),
       requestDirectives,
-      leaseToken: crypto.randomUUID(),
+      leaseToken: '',
       redisRole: undefined,
       purgeSeq: this.#coherence.fillSeq,
       deltaMs: route?.deltaMs ?? this.#options.coherenceDeltaMs,
@@ -140,7 +148,18 @@ export class CacheStack {
       produce,
     }
     // Bounded staleness: this isolate's view of the purge log must be younger than δ before any hit.
-    if (this.#coherence.isStale(state.deltaMs)) await status.timed('coherence', () => this.#coherence.ensureFresh(state.deltaMs))
+    if (this.#coherence.isStale(state.deltaMs)) return this.#lookupAfterCoherence(state)
+    return this.#lookup(state)
+  }
+
+  async #lookupAfterCoherence(state: RequestState): Promise<Response> {
+    await state.status.timed('coherence', () => this.#coherence.ensureFresh(state.deltaMs))
+    return this.#lookup(state)
+  }
+
+  /** Memory first (synchronous), then the shared tiers, once this isolate's purge-log view is within δ. */
+  #lookup(state: RequestState): Response | Promise<Response> {
+    const { request, status, primaryKey } = state
     state.purgeSeq = this.#coherence.fillSeq
     const now = this.#options.now()
     if ((this.#hitForMiss.get(primaryKey) ?? 0) > now) {
@@ -162,7 +181,11 @@ export class CacheStack {
       // one background refresh per key per isolate brings the new one.
       if (this.#withinSwr(state, fromMemory.entry, now)) return this.#fromStale(state, fromMemory)
     }
+    return this.#lookupBelowMemory(state, stale)
+  }
 
+  async #lookupBelowMemory(state: RequestState, stale: Found | undefined): Promise<Response> {
+    const { request, status } = state
     // Coalesce in the isolate before touching shared tiers: 200 concurrent requests cost one lookup.
     const joined = this.#flights.join(state.key, this.#options.coalesceWaitMs + this.#options.originTimeoutMs)
     if (joined.role === 'waiter') {
@@ -362,7 +385,7 @@ export class CacheStack {
   async #tierGet(state: RequestState, tier: SharedTier, key: string): Promise<Stored | undefined> {
     const redis = this.#tiers.redis
     if (tier !== redis || !redis) return tier.get(key)
-    const result = await redis.lookup(key, state.leaseToken, this.#options.leaseMs)
+    const result = await redis.lookup(key, leaseTokenOf(state), this.#options.leaseMs)
     this.#stats.record('redis_requests')
     state.purgeSeq = Math.max(state.purgeSeq, result.seq)
     if (result.kind === 'value') return result.value
@@ -378,7 +401,7 @@ export class CacheStack {
     while (performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS))
       try {
-        const result = await state.status.timed('redis', () => redis.lookup(state.key, state.leaseToken, this.#options.leaseMs))
+        const result = await state.status.timed('redis', () => redis.lookup(state.key, leaseTokenOf(state), this.#options.leaseMs))
         this.#stats.record('redis_requests')
         state.purgeSeq = Math.max(state.purgeSeq, result.seq)
         if (result.kind === 'value' && result.value.kind === 'entry') {
@@ -663,7 +686,7 @@ export class CacheStack {
     if (this.#hitForMiss.size > 10_000) this.#hitForMiss.clear()
     const redis = this.#tiers.redis
     if (redis && state.redisRole === 'leader') {
-      state.ctx.waitUntil(this.#quiet(redis.markUncacheable(state.key, state.leaseToken, HIT_FOR_MISS_MS)))
+      state.ctx.waitUntil(this.#quiet(redis.markUncacheable(state.key, leaseTokenOf(state), HIT_FOR_MISS_MS)))
     }
     this.#stats.record('uncacheable')
   }
@@ -695,7 +718,7 @@ export class CacheStack {
       const fenced = () => this.#coherence.judge(entry, state.primaryKey) === 'purged'
       if (fenced()) {
         state.status.note('memory', { detail: 'fill-fenced' })
-        if (redis && state.redisRole === 'leader') state.ctx.waitUntil(this.#quiet(redis.markUncacheable(state.key, state.leaseToken, 1)))
+        if (redis && state.redisRole === 'leader') state.ctx.waitUntil(this.#quiet(redis.markUncacheable(state.key, leaseTokenOf(state), 1)))
         return
       }
       for (const w of writes) {
@@ -707,7 +730,7 @@ export class CacheStack {
       if (redis && !redis.unavailableReason(now)) {
         state.status.note('redis', { stored: true })
         const fence = { purgeSeq: entry.purgeSeq, primaryKey: state.primaryKey, tags: entry.tags }
-        const leaseToken = state.redisRole === 'leader' ? state.leaseToken : ''
+        const leaseToken = state.redisRole === 'leader' ? leaseTokenOf(state) : ''
         state.ctx.waitUntil(
           this.#quiet(
             redis.fill(writes, state.key, leaseToken, fence).then(async ({ stored, bytes }) => {
