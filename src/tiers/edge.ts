@@ -38,15 +38,28 @@ export interface EdgeTierConfig {
 /**
  * The synthetic URL an entry is stored under: same scheme and host as the cached URL (so it lives in
  * the same zone), a path under the internal prefix, and the full key as one encoded segment.
+ * Keys begin with a normalised absolute URL (src/policy/key.ts), so its origin is the text up to the
+ * first `/` after the scheme: a string slice, where parsing a URL on every edge lookup showed up in
+ * the profile. Keys that are not http(s) URLs (data API keys) live under a fixed host.
  */
 export function edgeUrlFor(key: string, pathPrefix: string): string {
-  let origin = 'https://tiercache.invalid'
-  try {
-    origin = new URL(key.split('|')[0] ?? key).origin
-  } catch {
-    // Keys that are not URLs (data API keys) live under a fixed host.
+  return `${originOfKey(key)}${pathPrefix}/edge/${encodeURIComponent(key)}`
+}
+
+const FALLBACK_ORIGIN = 'https://tiercache.invalid'
+
+/** The origin (`scheme://host[:port]`) a key's URL starts with, or {@link FALLBACK_ORIGIN}. */
+export function originOfKey(key: string): string {
+  const afterScheme = key.startsWith('https://') ? 8 : key.startsWith('http://') ? 7 : -1
+  if (afterScheme < 0) return FALLBACK_ORIGIN
+  let end = afterScheme
+  while (end < key.length) {
+    const c = key.charCodeAt(end)
+    // '/', '?', '#', '|' end the authority (`|` starts a key suffix: variant or identity).
+    if (c === 47 || c === 63 || c === 35 || c === 124) break
+    end++
   }
-  return `${origin}${pathPrefix}/edge/${encodeURIComponent(key)}`
+  return end > afterScheme ? key.slice(0, end) : FALLBACK_ORIGIN
 }
 
 const cacheTagHeader = (tags: string[]): string | undefined => {
