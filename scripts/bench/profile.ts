@@ -1,0 +1,148 @@
+/**
+ * @module `npm run bench:profile`: a CPU profile of one worker scenario, taken inside workerd through its
+ * V8 inspector while autocannon drives it, so hot-path work can be attributed to functions. Figures from a
+ * sampling profile are shares of the worker thread's time, not throughput: `npm run bench` gives those.
+ *
+ * Usage: `npm run bench:profile -- [--path /etag/bench-k{k}?max-age=3600] [--keys 256] [--seconds 5]
+ * [--memory-max-bytes N] [--edge on|off] [--top 40]`. `{k}` in the path rotates over `--keys` pre-warmed
+ * URLs (so concurrent requests do not collapse onto one key); `--memory-max-bytes 64` profiles edge hits.
+ */
+import { parseArgs } from 'node:util'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import autocannon from 'autocannon'
+import { Miniflare } from 'miniflare'
+import { buildWorker, projectRoot } from '../build-worker.ts'
+import { startDemoOrigin } from '../demo-origin/server.ts'
+import { COMPATIBILITY_DATE } from './workers.ts'
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }
+  children?: number[]
+}
+interface CpuProfile {
+  nodes: ProfileNode[]
+  samples: number[]
+  timeDeltas: number[]
+}
+
+const { values } = parseArgs({
+  options: {
+    path: { type: 'string', default: '/etag/bench-hot?max-age=3600' },
+    keys: { type: 'string', default: '256' },
+    seconds: { type: 'string', default: '5' },
+    'memory-max-bytes': { type: 'string' },
+    edge: { type: 'string', default: 'on' },
+    top: { type: 'string', default: '40' },
+    'inspector-port': { type: 'string', default: '9239' },
+  },
+})
+
+/** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
+async function devtools(port: number) {
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string; title: string }>
+  const target = targets.find((t) => t.title.includes('tiercache')) ?? targets[0]
+  if (!target) throw new Error('no inspector target')
+  const socket = new WebSocket(target.webSocketDebuggerUrl)
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve, { once: true })
+    socket.addEventListener('error', reject, { once: true })
+  })
+  let next = 1
+  const pending = new Map<number, (value: unknown) => void>()
+  socket.addEventListener('message', (event) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: unknown }
+    if (message.id !== undefined) pending.get(message.id)?.(message.error ? Promise.reject(new Error(JSON.stringify(message.error))) : message.result)
+  })
+  return {
+    send<T>(method: string, params: object = {}): Promise<T> {
+      const id = next++
+      socket.send(JSON.stringify({ id, method, params }))
+      return new Promise<T>((resolve) => pending.set(id, resolve as (value: unknown) => void))
+    },
+    close: () => socket.close(),
+  }
+}
+
+/** Self and inclusive time per function, from a V8 CPU profile. */
+function summarise(profile: CpuProfile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const label = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${path.basename(n.callFrame.url) || ''}:${n.callFrame.lineNumber + 1}`
+  const self = new Map<string, number>()
+  const total = new Map<string, number>()
+  let all = 0
+  let idle = 0
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0
+    const node = byId.get(id)!
+    all += dt
+    if (node.callFrame.functionName === '(idle)') idle += dt
+    self.set(label(node), (self.get(label(node)) ?? 0) + dt)
+    const seen = new Set<string>()
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const l = label(byId.get(cur)!)
+      if (seen.has(l)) continue
+      seen.add(l)
+      total.set(l, (total.get(l) ?? 0) + dt)
+    }
+  })
+  return { self, total, all, idle }
+}
+
+const origin = await startDemoOrigin()
+const scriptPath = await buildWorker('src/worker.ts', path.join(projectRoot, 'dist', 'bench', 'profile.js'))
+const bindings: Record<string, string> = { ORIGIN_URL: origin.url, EDGE_CACHE: values.edge! }
+if (values['memory-max-bytes']) bindings['MEMORY_MAX_BYTES'] = values['memory-max-bytes']
+const mf = new Miniflare({
+  name: 'tiercache',
+  modules: true,
+  scriptPath,
+  compatibilityDate: COMPATIBILITY_DATE,
+  bindings,
+  host: '127.0.0.1',
+  port: 0,
+  inspectorPort: Number(values['inspector-port']),
+  unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+})
+try {
+  await mf.ready
+  const url = (await mf.unsafeGetDirectURL('tiercache')).origin
+  const keys = values.path!.includes('{k}') ? Number(values.keys) : 1
+  const pathOf = (k: number) => values.path!.replace('{k}', String(k))
+  for (let round = 0; round < 3; round++) for (let k = 0; k < keys; k++) await (await fetch(url + pathOf(k))).arrayBuffer()
+  const warm = await fetch(url + pathOf(0))
+  console.log(`warm response: ${warm.status} cache-status: ${warm.headers.get('cache-status')}`)
+  await warm.arrayBuffer()
+  const session = await devtools(Number(values['inspector-port']))
+  await session.send('Profiler.enable')
+  await session.send('Profiler.setSamplingInterval', { interval: 50 })
+  await session.send('Profiler.start')
+  let next = 0
+  const result = await autocannon({
+    url,
+    connections: 10,
+    duration: Number(values.seconds),
+    requests: [{ setupRequest: (req) => ({ ...req, path: pathOf(next++ % keys) }) }],
+  })
+  const { profile } = await session.send<{ profile: CpuProfile }>('Profiler.stop')
+  session.close()
+  const out = path.join(projectRoot, 'dist', 'bench', 'profile.cpuprofile')
+  await writeFile(out, JSON.stringify(profile))
+  const { self, total, all, idle } = summarise(profile)
+  const busy = all - idle
+  const perRequest = (us: number) => (us / result.requests.total).toFixed(2)
+  console.log(`${result.requests.average} req/s; ${result.requests.total} requests; worker thread busy ${(busy / 1e3).toFixed(0)} ms of ${(all / 1e3).toFixed(0)} ms`)
+  console.log(`(µs per request; profile written to ${path.relative(projectRoot, out)}, open it in Chrome DevTools)`)
+  const top = Number(values.top)
+  console.log('\nself time')
+  for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${perRequest(us).padStart(8)}  ${name}`)
+  console.log('\ninclusive time')
+  for (const [name, us] of [...total].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${perRequest(us).padStart(8)}  ${name}`)
+} finally {
+  await mf.dispose()
+  await origin.close()
+}
