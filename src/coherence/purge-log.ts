@@ -10,6 +10,7 @@
 import type { Redis } from '@upstash/redis/cloudflare'
 import { TierError } from '../errors.ts'
 import type { PurgeRecord } from './purge-record.ts'
+import { RedisScript } from '../tiers/redis-script.ts'
 
 /** Records kept in Redis; isolates that fall further behind flush their memory tier. */
 export const LOG_RETENTION = 5000
@@ -91,6 +92,7 @@ export class PurgeLog {
   readonly #client: Redis
   readonly #keys: ReturnType<typeof logKeys>
   readonly #prefix: string
+  readonly #scripts = { commit: new RedisScript(COMMIT_SCRIPT), read: new RedisScript(READ_SCRIPT) }
 
   constructor(client: Redis, prefix: string) {
     this.#client = client
@@ -104,8 +106,8 @@ export class PurgeLog {
     // A soft purge keeps entries (they turn stale through the log); a hard one deletes what is indexed.
     const indexes = scope.soft ? [] : [...scope.urls.map(this.#keys.url), ...scope.tags.map(this.#keys.tag)]
     const result = await this.#call('purge commit', () =>
-      this.#client.eval<string[], Array<string | number>>(
-        COMMIT_SCRIPT,
+      this.#scripts.commit.run<string[], Array<string | number>>(
+        this.#client,
         [this.#keys.seq, this.#keys.log, this.#keys.id(id)],
         [JSON.stringify(record).slice(1), String(LOG_RETENTION), String(PURGE_ID_TTL_SECONDS), ...indexes]
       )
@@ -125,8 +127,8 @@ export class PurgeLog {
   /** Reads up to `max` records after `knownSeq` (or the last `initialWindow` on a first read, knownSeq −1). */
   async read(knownSeq: number, max: number, initialWindow: number): Promise<LogRead> {
     const result = await this.#call('purge log read', () =>
-      this.#client.eval<string[], Array<string | number>>(
-        READ_SCRIPT,
+      this.#scripts.read.run<string[], Array<string | number>>(
+        this.#client,
         [this.#keys.seq, this.#keys.log],
         [String(knownSeq), String(max), String(initialWindow)]
       )

@@ -14,6 +14,7 @@ import { TierError } from '../errors.ts'
 import { CircuitBreaker } from './breaker.ts'
 import { logKeys } from '../coherence/purge-log.ts'
 import { urlOfKey } from '../coherence/purge-record.ts'
+import { RedisScript } from './redis-script.ts'
 import { TierName, type SharedTier } from './tier.ts'
 
 /** Settings for {@link RedisTier}. */
@@ -103,6 +104,8 @@ export class RedisTier implements SharedTier {
   readonly #config: RedisTierConfig
   readonly #breaker: CircuitBreaker
   readonly #logKeys: ReturnType<typeof logKeys>
+  // Per client: the script cache belongs to the Redis behind it.
+  readonly #scripts = { lookup: new RedisScript(LOOKUP_SCRIPT), fill: new RedisScript(FILL_SCRIPT), uncacheable: new RedisScript(UNCACHEABLE_SCRIPT) }
 
   constructor(client: Redis, config: RedisTierConfig) {
     this.#client = client
@@ -153,8 +156,8 @@ export class RedisTier implements SharedTier {
    */
   async lookup(key: string, leaseToken: string, leaseMs: number): Promise<RedisLookup> {
     const result = await this.#call('lookup', () =>
-      this.#client.eval<[string, string], [number, number, string?]>(
-        LOOKUP_SCRIPT,
+      this.#scripts.lookup.run<[string, string], [number, number, string?]>(
+        this.#client,
         [this.#key(key), this.#leaseKey(key), this.#uncacheableKey(key), this.#logKeys.seq],
         [leaseToken, String(leaseMs)]
       )
@@ -203,14 +206,14 @@ export class RedisTier implements SharedTier {
     }
     if (keys.length === 3 && !leaseToken) return { stored: false, bytes: 0 }
     const args = [leaseToken, String(fence.purgeSeq), url, JSON.stringify(fence.tags), this.#logKeys.tag(''), String(Math.max(maxTtl, 1)), ...pairs]
-    const result = await this.#call('fill', () => this.#client.eval(FILL_SCRIPT, keys, args))
+    const result = await this.#call('fill', () => this.#scripts.fill.run(this.#client, keys, args))
     return { stored: Number(result) === 1 && keys.length > 3, bytes }
   }
 
   /** Marks `key` as unshareable for `markerMs` (hit-for-miss) and releases the lease. */
   async markUncacheable(key: string, leaseToken: string, markerMs: number): Promise<void> {
     await this.#call('mark-uncacheable', () =>
-      this.#client.eval(UNCACHEABLE_SCRIPT, [this.#leaseKey(key), this.#uncacheableKey(key)], [leaseToken, String(markerMs)])
+      this.#scripts.uncacheable.run(this.#client, [this.#leaseKey(key), this.#uncacheableKey(key)], [leaseToken, String(markerMs)])
     )
   }
 
