@@ -219,7 +219,7 @@ async function baselineAndTierScenarios(run: Run): Promise<void> {
       logFile: path.join(logDir, 'constant-worker.log'),
     })
     const hot = { path: () => HOT, pathLabel: HOT, connections: options.connections, headers: WORKER_HEADERS }
-    const constantDef = (id: string, title: string, description: string, url: string): ThroughputDefinition => ({ ...hot, id, title, description, url, group: 'reference', offload: false })
+    const constantDef = (id: string, title: string, description: string, url: string): ThroughputDefinition => ({ ...hot, id, title, description, url, group: 'reference', offload: false, cpu: [worker] })
     const memoryDef = (id: string, title: string, description: string, url: string): ThroughputDefinition => ({ ...hot, id, title, description, url, group: 'tiercache', workers: [main!] })
     const direct: ThroughputDefinition[] = []
     if (want('constant-worker')) {
@@ -254,6 +254,7 @@ async function baselineAndTierScenarios(run: Run): Promise<void> {
         group: 'baseline',
         description: `\`hono/cache\` (Cache API) in front of the demo origin, ${options.rotatingKeys} pre-warmed URLs in rotation: the same requests as the edge-hit scenario.`,
         url: hono.url,
+        cpu: [hono],
       })
     }
     if (want('edge-hit')) {

@@ -76,12 +76,14 @@ export function renderMarkdown(results: BenchResults): string {
     `Medians of ${String(results.config['reps'])} repetitions (${String(results.config['pairedReps'])} for the constant-worker/memory-hit and ` +
       `hono/cache/edge-hit pairs) of ${String(results.config['durationS'])} s after a warm-up; ` +
       `closed loop (keep-alive, one request in flight per connection) except the "open loop" rows, which offer a fixed rate. ` +
-      `Ratios are median throughput over the baseline's median throughput.`
+      `Ratios are median throughput over the baseline's median throughput. ` +
+      `"workerd CPU µs/req" is the worker process's own CPU time (user + system, from /proc) during the load divided by the responses: ` +
+      `steadier than throughput here, where the load generator shares the two CPUs with the worker.`
   )
   out.push('')
   out.push(
     table(
-      ['scenario', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', ...BASELINES.map((b) => b.label), 'Upstash req/req', 'Upstash cmd/req', 'origin req (total)', 'offload'],
+      ['scenario', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', ...BASELINES.map((b) => b.label), 'workerd CPU µs/req', 'Upstash req/req', 'Upstash cmd/req', 'origin req (total)', 'offload'],
       scenarios.map((s) => [
         s.title,
         s.rate ? `open loop ${num(s.rate)}/s` : String(s.connections),
@@ -90,6 +92,7 @@ export function renderMarkdown(results: BenchResults): string {
         ms(s.median.p99),
         ms(s.median.mean),
         ...BASELINES.map((b) => num(ratio(s.median.rps, byId.get(b.id)?.median.rps), 2)),
+        s.perRequest.cpuUs === undefined ? '—' : num(s.perRequest.cpuUs, 1),
         s.group === 'tiercache' || s.group === 'baseline' ? num(s.perRequest.upstashRequests, 4) : '—',
         s.group === 'tiercache' || s.group === 'baseline' ? num(s.perRequest.upstashCommands, 4) : '—',
         num(s.totals.originRequests),

@@ -20,6 +20,7 @@ import { Miniflare } from 'miniflare'
 import { buildWorker, projectRoot } from '../build-worker.ts'
 import { request, type SimpleResponse } from './client.ts'
 import { startService } from './services.ts'
+import { cpuMicros, findDescendant } from './process-cpu.ts'
 
 /** Bundled scripts, by name. */
 export interface Bundles {
@@ -98,6 +99,8 @@ export interface WorkerProcess {
   stats(): Promise<WorkerStats>
   /** tiercache only: drops the memory tier. */
   clearMemory(): Promise<void>
+  /** CPU time (user + system, µs) the worker's workerd process has used so far; undefined off Linux. */
+  cpuMicros(): number | undefined
   stop(): Promise<void>
 }
 
@@ -106,6 +109,7 @@ export async function startWorker(options: MiniflareOptions & { logFile: string;
   const { name, scriptPath, bindings, logFile, internalToken } = options
   const service = await startService('worker', { name, scriptPath, bindings }, logFile, `worker ${name}`)
   const base = service.url
+  let workerd: number | undefined
   const auth = { authorization: `Bearer ${internalToken ?? ''}` }
   return {
     name,
@@ -121,6 +125,10 @@ export async function startWorker(options: MiniflareOptions & { logFile: string;
     async clearMemory() {
       const res = await request(base, '/__tiercache/memory/clear', { method: 'POST', headers: auth })
       if (res.status !== 200) throw new Error(`${name}: memory clear → ${res.status}`)
+    },
+    cpuMicros() {
+      workerd ??= findDescendant(service.pid, 'workerd')
+      return workerd === undefined ? undefined : cpuMicros(workerd)
     },
     stop: service.stop,
   }

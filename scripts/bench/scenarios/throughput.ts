@@ -37,6 +37,8 @@ export interface ThroughputDefinition {
   headers?: Record<string, string>
   /** tiercache processes taking this load (their stats are read around each repetition). */
   workers?: WorkerProcess[]
+  /** Worker processes whose workerd CPU time is read around each repetition. @default workers */
+  cpu?: Array<Pick<WorkerProcess, 'cpuMicros'>>
   /** Replaces the default warm-up (a `warmupS` load) when given. */
   warmUp?: () => Promise<void>
   /** Offered load in requests per second, open loop (paced); closed loop at full speed over `connections` when absent. */
@@ -59,6 +61,8 @@ export interface RunRecord {
    * requests were counted too), else the responses.
    */
   requests: number
+  /** workerd CPU time per request (µs) of the worker processes under load, when readable. */
+  cpuUsPerRequest?: number
 }
 
 /** Memory tier state of one worker process. */
@@ -86,7 +90,7 @@ export interface ThroughputResult {
   /** Medians over repetitions. */
   median: { rps: number; p50: number; p90: number; p99: number; mean: number; max: number }
   /** Medians over repetitions of per-response ratios. */
-  perRequest: { upstashRequests: number; upstashCommands: number; originRequests: number }
+  perRequest: { upstashRequests: number; upstashCommands: number; originRequests: number; cpuUs?: number }
   totals: { responses: number; requests: number; upstashRequests: number; upstashCommands: number; originRequests: number; non2xx: number; errors: number }
   /** 1 − origin requests / responses (median over repetitions). */
   offload: number
@@ -139,10 +143,17 @@ function load(def: ThroughputDefinition, rep: number, durationS: number): Promis
 
 async function runRepetition(ctx: BenchContext, def: ThroughputDefinition, rep: number, reps: number): Promise<RunRecord> {
   const workers = def.workers ?? []
+  const cpuOf = def.cpu ?? workers
   const [upBefore, originBefore, workersBefore] = await Promise.all([ctx.upstash.stats(), ctx.origin.stats(), counters(workers)])
+  // Read right around the load (not after the settle pause or the stats requests), so the CPU is the load's.
+  const cpuBefore = cpuOf.map((w) => w.cpuMicros())
   const result = await load(def, rep, ctx.durationS)
+  const cpuAfter = cpuOf.map((w) => w.cpuMicros())
   await sleep(SETTLE_MS)
   const [upAfter, originAfter, workersAfter] = await Promise.all([ctx.upstash.stats(), ctx.origin.stats(), counters(workers)])
+  const cpuUs = cpuOf.length > 0 && [...cpuBefore, ...cpuAfter].every((v) => v !== undefined)
+    ? cpuAfter.reduce((sum: number, after, i) => sum + after! - cpuBefore[i]!, 0)
+    : undefined
   const workerCounters = sumCounters(workersAfter.map((after, i) => counterDelta(workersBefore[i] ?? {}, after)))
   const record: RunRecord = {
     load: result,
@@ -152,9 +163,11 @@ async function runRepetition(ctx: BenchContext, def: ThroughputDefinition, rep: 
     originRequests: originAfter.requests - originBefore.requests,
     workerCounters,
   }
+  if (cpuUs !== undefined) record.cpuUsPerRequest = cpuUs / Math.max(1, result.responses)
   ctx.log(
     `${def.id}: rep ${rep + 1}/${reps} ${Math.round(result.rps)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, ` +
-      `p99 ${result.latencyMs.p99.toFixed(2)} ms, mean ${result.latencyMs.mean.toFixed(2)} ms, upstash ${record.upstashRequests}, origin ${record.originRequests}`
+      `p99 ${result.latencyMs.p99.toFixed(2)} ms, mean ${result.latencyMs.mean.toFixed(2)} ms, upstash ${record.upstashRequests}, origin ${record.originRequests}` +
+      (record.cpuUsPerRequest === undefined ? '' : `, workerd ${record.cpuUsPerRequest.toFixed(1)} µs CPU/req`)
   )
   return record
 }
@@ -186,6 +199,7 @@ async function summarise(def: ThroughputDefinition, durationS: number, runs: Run
       upstashRequests: per((r) => r.upstashRequests),
       upstashCommands: per((r) => r.upstashCommands),
       originRequests: per((r) => r.originRequests),
+      ...(runs.every((r) => r.cpuUsPerRequest !== undefined) && runs.length > 0 ? { cpuUs: median(runs.map((r) => r.cpuUsPerRequest!)) } : {}),
     },
     totals: {
       responses: total((r) => r.load.responses),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { evaluateTargets, type ZipfFigures } from '../../../scripts/bench/targets.ts'
+import { cpuComparison, evaluateTargets, pairedRatio, type ZipfFigures } from '../../../scripts/bench/targets.ts'
 import { scenario } from './fixtures.ts'
 
 const verdictOf = (targets: ReturnType<typeof evaluateTargets>, start: string) => targets.find((t) => t.target.startsWith(start))!
@@ -11,6 +11,24 @@ describe('evaluateTargets', () => {
     const notMet = evaluateTargets({ scenarios: [scenario('constant-worker', 'reference', 1000), scenario('memory-hit', 'tiercache', 899)], deltaMs: 2000 })
     expect(verdictOf(notMet, 'memory hit ≥').verdict).toBe('not met')
     expect(verdictOf(notMet, 'memory hit ≥').why).toBeTruthy()
+  })
+
+  it('reports the median of paired repetitions and the workerd CPU per request beside the throughput ratio', () => {
+    const withRps = (id: string, group: 'reference' | 'tiercache', rps: number[], cpuUs: number) => {
+      const base = scenario(id, group, rps[1]!)
+      return { ...base, runs: rps.map((r, i) => ({ ...base.runs[i]!, load: { ...base.runs[i]!.load, rps: r } })), perRequest: { ...base.perRequest, cpuUs } }
+    }
+    const constant = withRps('constant-worker', 'reference', [1000, 2000, 1500], 80)
+    const memory = withRps('memory-hit', 'tiercache', [900, 1000, 1200], 100)
+    // Paired ratios 0.9, 0.5, 0.8: the median is 0.8.
+    expect(pairedRatio(memory, constant)).toBeCloseTo(0.8)
+    expect(cpuComparison(memory, constant)).toMatchObject({ ownUs: 20 })
+    const verdict = verdictOf(evaluateTargets({ scenarios: [constant, memory], deltaMs: 2000 }), 'memory hit ≥')
+    expect(verdict.measured).toContain('median of paired repetitions 0.80 ×')
+    expect(verdict.measured).toContain('workerd CPU 100.0 vs 80.0 µs per request (0.80 × as cheap)')
+    expect(verdict.why).toContain('about 20 µs of workerd CPU')
+    // Without CPU figures (not Linux) the comparison is left out, not invented.
+    expect(cpuComparison(scenario('a', 'tiercache', 1), scenario('b', 'reference', 1))).toBeUndefined()
   })
 
   it('allows coherence reads on hits but not one Upstash request per hit', () => {
