@@ -15,11 +15,12 @@ import { cpuBusyShare, describeEnvironment } from './environment.ts'
 import { cleanupAll, installSignalHandlers, interrupted, onCleanup } from './lifecycle.ts'
 import { runLoad } from './load.ts'
 import { parseOptions, USAGE, type BenchOptions } from './options.ts'
+import { describePinning, pinThisProcess, planPinning } from './cpu-pinning.ts'
 import { writeReport } from './report.ts'
 import { runPurge, type PurgeResult } from './scenarios/purge.ts'
 import { runStampede, type StampedeResult } from './scenarios/stampede.ts'
 import { memoryReports, runInterleaved, runThroughput, servedBy, type BenchContext, type ThroughputDefinition, type ThroughputResult } from './scenarios/throughput.ts'
-import { startLocalStack, startService } from './services.ts'
+import { pinServices, startLocalStack, startService } from './services.ts'
 import { evaluateTargets, type BenchResults, type ZipfFigures } from './targets.ts'
 import { buildBundles, startWorker, type Bundles, type WorkerProcess } from './workers.ts'
 import { createZipf, expectedColdShare } from './zipf.ts'
@@ -79,8 +80,13 @@ async function main(options: BenchOptions): Promise<void> {
   log(`results → ${path.relative(projectRoot, dir)}`)
   log('building worker bundles')
   const bundles = await buildBundles()
+  const pinning = planPinning(options.pin)
+  pinServices('off' in pinning ? undefined : pinning)
   log('starting redis, the Upstash-compatible server and the demo origin')
   const stack = await startLocalStack({ token: UPSTASH_TOKEN, logDir })
+  // After the stack: a redis-server this run starts must not inherit the load generator's CPU.
+  if (!('off' in pinning)) pinThisProcess(pinning.loadGenerator)
+  log(describePinning(pinning))
   const ctx: BenchContext = { upstash: stack.upstash, origin: stack.origin, durationS: options.durationS, reps: options.reps, warmupS: options.warmupS, log }
   const redisPrefix = `bench:${runId}:`
   // Runs before the Upstash-compatible server stops (cleanups run newest first), also on Ctrl-C.
@@ -136,7 +142,7 @@ async function main(options: BenchOptions): Promise<void> {
   const results: BenchResults = {
     environment,
     config: { ...options, runId, redisPrefix, workerHost: BENCH_HOST, cpuBusyBefore: busyBefore, cpuBusyAfter: busyAfter },
-    host: HOST_DESCRIPTION,
+    host: `${HOST_DESCRIPTION} ${describePinning(pinning)}`,
     scenarios: run.scenarios,
     ...(zipf ? { zipf } : {}),
     ...(stampede ? { stampede } : {}),

@@ -34,6 +34,8 @@ export interface BenchOptions {
   /** `REDIS_TIMEOUT_MS` for the tiercache workers. */
   redisTimeoutMs: number
   seed: number
+  /** Pin the load generator and the workers to separate CPUs (scripts/bench/cpu-pinning.ts). */
+  pin: boolean
   /** Scenario ids to run (all when empty). */
   only: string[]
   outDir: string
@@ -59,6 +61,7 @@ export const DEFAULTS: BenchOptions = {
   deltaMs: 2000,
   redisTimeoutMs: 1000,
   seed: 20_251_123,
+  pin: true,
   only: [],
   outDir: 'bench-results',
 }
@@ -94,6 +97,7 @@ export const USAGE = `usage: npm run bench [-- options]
   --purge-trials N     purge trials (default ${DEFAULTS.purgeTrials})
   --redis-timeout-ms N REDIS_TIMEOUT_MS of the workers (default ${DEFAULTS.redisTimeoutMs}; shipped default 150, see report)
   --seed N             base seed (default ${DEFAULTS.seed})
+  --no-pin             leave processes to the scheduler (default: load generator on CPU 0, workers on CPU 1)
   --only a,b           run only these scenarios: ${SCENARIO_IDS.join(', ')}
   --out DIR            results folder (default ${DEFAULTS.outDir})
   --quick              smoke run (1 s repetitions, small warm-ups); not for figures`
@@ -126,6 +130,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       only: { type: 'string' },
       out: { type: 'string' },
       quick: { type: 'boolean' },
+      'no-pin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -147,6 +152,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     purgeTrials: positive('purge-trials', values['purge-trials'], base.purgeTrials),
     redisTimeoutMs: positive('redis-timeout-ms', values['redis-timeout-ms'], base.redisTimeoutMs),
     seed: values.seed === undefined ? base.seed : Math.trunc(Number(values.seed)),
+    pin: !values['no-pin'],
     only,
     outDir: values.out ?? base.outDir,
   }

@@ -11,8 +11,16 @@ import { fileURLToPath } from 'node:url'
 import { ensureRedis, type RedisHandle } from '../lib/redis-process.ts'
 import { onCleanup } from './lifecycle.ts'
 import { READY_PREFIX, type ServiceKind } from './service.ts'
+import { pinnedCommand, type Pinning } from './cpu-pinning.ts'
 
 const serviceScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'service.ts')
+
+let pinning: Pinning | undefined
+
+/** Pins services started from now on (see cpu-pinning.ts); `undefined` leaves them to the scheduler. */
+export function pinServices(plan: Pinning | undefined): void {
+  pinning = plan
+}
 
 /** A running child service. */
 export interface Service {
@@ -29,7 +37,10 @@ export interface Service {
  * output) goes to `logFile`.
  */
 export async function startService(kind: ServiceKind, options: object, logFile: string, label: string = kind): Promise<Service> {
-  const child = spawn(process.execPath, [serviceScript, kind, JSON.stringify(options)], {
+  // The Node baseline is served like a worker: it is the load generator's ceiling on the same CPU.
+  const cpus = pinning === undefined ? undefined : kind === 'worker' || kind === 'node-constant' ? pinning.workers : pinning.others
+  const [command, args] = pinnedCommand(cpus, process.execPath, [serviceScript, kind, JSON.stringify(options)])
+  const child = spawn(command, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   const log = createWriteStream(logFile, { flags: 'a' })
