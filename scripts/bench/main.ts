@@ -358,6 +358,7 @@ async function zipfScenarios(run: Run): Promise<ZipfFigures | undefined> {
     pathLabel: resource('z{zipf}'),
     connections: options.zipfConnections,
     rate: () => rate,
+    durationS: options.zipfPacedDurationS,
     offload: false,
     warmUp: async () => {},
   }
@@ -403,6 +404,7 @@ async function zipfScenarios(run: Run): Promise<ZipfFigures | undefined> {
     description: `The same mix, open loop at ${rate} req/s like the no-cache run: latency at equal load rather than queueing at saturation.`,
     path: (rep) => zipfPaths(seedFor(1, rep)),
     rate: () => rate,
+    durationS: options.zipfPacedDurationS,
     warmUp: async () => {},
   }
   try {

@@ -23,6 +23,12 @@ export interface BenchOptions {
   originLatencyMs: number
   /** Offered rate (req/s, open loop) of the Zipf latency comparison, cache and no cache alike. */
   zipfPacedRate: number
+  /**
+   * Seconds per repetition of that comparison. Each miss adds ~80 ms / requests to the mean, so the
+   * number of misses in a repetition decides the figure: 3,000 requests rather than 1,000 keep its
+   * sampling spread down.
+   */
+  zipfPacedDurationS: number
   upstashLatencyMs: number
   /** Distinct pre-warmed URLs the edge, Redis and hono/cache hit scenarios rotate over. */
   rotatingKeys: number
@@ -53,6 +59,7 @@ export const DEFAULTS: BenchOptions = {
   zipfWarmupRequests: 60_000,
   originLatencyMs: 80,
   zipfPacedRate: 200,
+  zipfPacedDurationS: 15,
   upstashLatencyMs: 3,
   rotatingKeys: 256,
   stampedeConcurrency: 200,
@@ -66,7 +73,7 @@ export const DEFAULTS: BenchOptions = {
   outDir: 'bench-results',
 }
 
-const QUICK: Partial<BenchOptions> = { durationS: 1, warmupS: 0.5, pairedReps: 3, zipfWarmupRequests: 5000, purgeTrials: 3 }
+const QUICK: Partial<BenchOptions> = { zipfPacedDurationS: 2, durationS: 1, warmupS: 0.5, pairedReps: 3, zipfWarmupRequests: 5000, purgeTrials: 3 }
 
 export const SCENARIO_IDS = [
   'node-constant',
@@ -94,6 +101,7 @@ export const USAGE = `usage: npm run bench [-- options]
   --zipf-connections N connections for the Zipf mix (default ${DEFAULTS.zipfConnections})
   --zipf-warmup N      Zipf warm-up requests (default ${DEFAULTS.zipfWarmupRequests})
   --zipf-rate N        offered req/s of the Zipf latency comparison (default ${DEFAULTS.zipfPacedRate})
+  --zipf-paced-duration S  seconds per repetition of that comparison (default ${DEFAULTS.zipfPacedDurationS})
   --purge-trials N     purge trials (default ${DEFAULTS.purgeTrials})
   --redis-timeout-ms N REDIS_TIMEOUT_MS of the workers (default ${DEFAULTS.redisTimeoutMs}; shipped default 150, see report)
   --seed N             base seed (default ${DEFAULTS.seed})
@@ -124,6 +132,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'zipf-connections': { type: 'string' },
       'zipf-warmup': { type: 'string' },
       'zipf-rate': { type: 'string' },
+      'zipf-paced-duration': { type: 'string' },
       'purge-trials': { type: 'string' },
       'redis-timeout-ms': { type: 'string' },
       seed: { type: 'string' },
@@ -149,6 +158,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     zipfConnections: positive('zipf-connections', values['zipf-connections'], base.zipfConnections),
     zipfWarmupRequests: values['zipf-warmup'] === '0' ? 0 : positive('zipf-warmup', values['zipf-warmup'], base.zipfWarmupRequests),
     zipfPacedRate: positive('zipf-rate', values['zipf-rate'], base.zipfPacedRate),
+    zipfPacedDurationS: positive('zipf-paced-duration', values['zipf-paced-duration'], base.zipfPacedDurationS, false),
     purgeTrials: positive('purge-trials', values['purge-trials'], base.purgeTrials),
     redisTimeoutMs: positive('redis-timeout-ms', values['redis-timeout-ms'], base.redisTimeoutMs),
     seed: values.seed === undefined ? base.seed : Math.trunc(Number(values.seed)),

@@ -74,7 +74,8 @@ export function renderMarkdown(results: BenchResults): string {
   out.push('')
   out.push(
     `Medians of ${String(results.config['reps'])} repetitions (${String(results.config['pairedReps'])} for the constant-worker/memory-hit and ` +
-      `hono/cache/edge-hit pairs) of ${String(results.config['durationS'])} s after a warm-up; ` +
+      `hono/cache/edge-hit pairs) of ${String(results.config['durationS'])} s ` +
+      `(${String(results.config['zipfPacedDurationS'] ?? results.config['durationS'])} s for the open-loop rows) after a warm-up; ` +
       `closed loop (keep-alive, one request in flight per connection) except the "open loop" rows, which offer a fixed rate. ` +
       `Ratios are median throughput over the baseline's median throughput. ` +
       `"workerd CPU µs/req" is the worker process's own CPU time (user + system, from /proc) during the load divided by the responses: ` +

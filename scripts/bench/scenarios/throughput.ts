@@ -41,6 +41,8 @@ export interface ThroughputDefinition {
   cpu?: Array<Pick<WorkerProcess, 'cpuMicros'>>
   /** Replaces the default warm-up (a `warmupS` load) when given. */
   warmUp?: () => Promise<void>
+  /** Seconds per repetition, when not the run's `durationS`. */
+  durationS?: number
   /** Offered load in requests per second, open loop (paced); closed loop at full speed over `connections` when absent. */
   rate?: () => number
   /** Whether origin offload means anything here (not for the origin itself or the constant servers). @default true */
@@ -132,7 +134,7 @@ export async function runInterleaved(ctx: BenchContext, defs: ThroughputDefiniti
   for (let rep = 0; rep < reps; rep++) {
     for (const [i, def] of defs.entries()) runs[i]!.push(await runRepetition(ctx, def, rep, reps))
   }
-  return Promise.all(defs.map((def, i) => summarise(def, ctx.durationS, runs[i]!, def.workers ?? [])))
+  return Promise.all(defs.map((def, i) => summarise(def, def.durationS ?? ctx.durationS, runs[i]!, def.workers ?? [])))
 }
 
 /** Closed loop (autocannon) at full speed, or open loop at `def.rate`. */
@@ -147,7 +149,7 @@ async function runRepetition(ctx: BenchContext, def: ThroughputDefinition, rep: 
   const [upBefore, originBefore, workersBefore] = await Promise.all([ctx.upstash.stats(), ctx.origin.stats(), counters(workers)])
   // Read right around the load (not after the settle pause or the stats requests), so the CPU is the load's.
   const cpuBefore = cpuOf.map((w) => w.cpuMicros())
-  const result = await load(def, rep, ctx.durationS)
+  const result = await load(def, rep, def.durationS ?? ctx.durationS)
   const cpuAfter = cpuOf.map((w) => w.cpuMicros())
   await sleep(SETTLE_MS)
   const [upAfter, originAfter, workersAfter] = await Promise.all([ctx.upstash.stats(), ctx.origin.stats(), counters(workers)])
