@@ -131,7 +131,7 @@ async function main(options: BenchOptions): Promise<void> {
   const zipf = run.want('zipf') || run.want('origin-80ms') ? await zipfScenarios(run) : undefined
   const { stampede, purge } = await coherenceScenarios(run)
 
-  const order = ['node-constant', 'constant-worker', 'constant-worker-entry', 'hono-cache', 'origin', 'memory-hit', 'memory-hit-entry', 'edge-hit', 'redis-hit', 'miss', 'zipf', 'zipf-paced', 'origin-80ms']
+  const order = ['node-constant', 'constant-worker', 'constant-worker-entry', 'hono-cache', 'origin', 'memory-hit', 'memory-hit-entry', 'edge-hit', 'redis-hit', 'miss', 'zipf', 'zipf-paced', 'zipf-no-edge', 'origin-80ms']
   run.scenarios.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
 
   await deleteKeys()
@@ -415,6 +415,7 @@ async function zipfScenarios(run: Run): Promise<ZipfFigures | undefined> {
     ]
     scenarios.push(result, pacedResult, ...(noCacheResult ? [noCacheResult] : []))
     const noCacheMean = noCacheResult?.median.mean ?? Number.NaN
+    const noEdge = want('zipf-no-edge') ? await zipfWithoutEdge(run, paced, seedFor(0, -1), zipfPaths) : undefined
     return {
       keys: options.zipfKeys,
       s: options.zipfS,
@@ -430,10 +431,52 @@ async function zipfScenarios(run: Run): Promise<ZipfFigures | undefined> {
       noCacheMeanLatencyMs: noCacheMean,
       latencyImprovement: noCacheMean / pacedResult.median.mean,
       saturatedLatencyImprovement: noCacheMean / result.median.mean,
+      ...(noEdge ? { noEdgeMeanLatencyMs: noEdge.median.mean, noEdgeLatencyImprovement: noCacheMean / noEdge.median.mean } : {}),
     }
   } finally {
     await ctx.origin.setLatency(0)
     await ctx.upstash.setLatency(0)
+    await worker.stop()
+  }
+}
+
+/**
+ * The paced Zipf pass again, same seeds, on a fresh worker with `EDGE_CACHE=off`. Locally the Cache API is
+ * Miniflare's simulation, which runs inside the worker's own workerd process: its work on every miss
+ * (a lookup, then a put) shares the worker's thread, which Cloudflare's Cache API does not. This pass
+ * shows how much of the Zipf latency that accounts for. Runs with the origin and Upstash delays set.
+ */
+async function zipfWithoutEdge(
+  run: Run,
+  paced: ThroughputDefinition,
+  warmupSeed: number,
+  zipfPaths: (seed: number) => () => string
+): Promise<ThroughputResult> {
+  const { options, ctx, scenarios } = run
+  const worker = await run.startTiercache('tiercache-zipf-no-edge', { EDGE_CACHE: 'off' })
+  try {
+    const def: ThroughputDefinition = {
+      ...paced,
+      id: 'zipf-no-edge',
+      title: `tiercache Zipf mix, ${options.zipfPacedRate} req/s, edge tier off`,
+      description:
+        'The paced Zipf pass with the same seeds and warm-up on a fresh worker with `EDGE_CACHE=off`: the local Cache API is a simulation inside ' +
+        'the worker\'s own workerd process, so this shows what its work on misses costs the other requests.',
+      url: worker.url,
+      workers: [worker],
+      warmUp: async () => {
+        await ctx.origin.setLatency(0)
+        if (options.zipfWarmupRequests > 0) {
+          await runLoad({ url: worker.url, path: zipfPaths(warmupSeed), connections: options.zipfConnections, amount: options.zipfWarmupRequests, headers: WORKER_HEADERS })
+        }
+        await sleep(300)
+        await ctx.origin.setLatency(options.originLatencyMs)
+      },
+    }
+    const result = await runThroughput(ctx, def)
+    scenarios.push(result)
+    return result
+  } finally {
     await worker.stop()
   }
 }

@@ -88,6 +88,7 @@ export const SCENARIO_IDS = [
   'miss',
   'origin-80ms',
   'zipf',
+  'zipf-no-edge',
   'stampede',
   'purge',
 ] as const
@@ -106,7 +107,7 @@ export const USAGE = `usage: npm run bench [-- options]
   --redis-timeout-ms N REDIS_TIMEOUT_MS of the workers (default ${DEFAULTS.redisTimeoutMs}; shipped default 150, see report)
   --seed N             base seed (default ${DEFAULTS.seed})
   --no-pin             leave processes to the scheduler (default: load generator on CPU 0, workers on CPU 1)
-  --only a,b           run only these scenarios: ${SCENARIO_IDS.join(', ')}
+  --only a,b           run only these scenarios: ${SCENARIO_IDS.join(', ')} (zipf-no-edge runs with zipf)
   --out DIR            results folder (default ${DEFAULTS.outDir})
   --quick              smoke run (1 s repetitions, small warm-ups); not for figures`
 

@@ -171,7 +171,12 @@ export function renderMarkdown(results: BenchResults): string {
       `Mean latency at equal load (${num(z.pacedRate)} req/s offered, open loop, to both): ${ms(z.meanLatencyMs)} ms vs ${ms(z.noCacheMeanLatencyMs)} ms for the same kind of requests ` +
         `sent straight to the ${z.originLatencyMs} ms origin: **${num(z.latencyImprovement, 1)}× lower**. ` +
         `At full speed (as many requests as ${String(results.config['zipfConnections'])} connections get answered) the mean is ${ms(z.saturatedMeanLatencyMs)} ms ` +
-        `(${num(z.saturatedLatencyImprovement, 1)}×), most of it queueing in the saturated worker.`
+        `(${num(z.saturatedLatencyImprovement, 1)}×), most of it queueing in the saturated worker.` +
+        (z.noEdgeLatencyImprovement === undefined
+          ? ''
+          : ` The same paced pass (same seeds and warm-up) on a worker with the edge tier off: ${ms(z.noEdgeMeanLatencyMs ?? Number.NaN)} ms, ` +
+            `**${num(z.noEdgeLatencyImprovement, 1)}×**. Locally the Cache API is Miniflare's simulation inside the worker's own workerd process, so its ` +
+            `lookup and put on every miss take the worker's thread from the requests around it; Cloudflare's Cache API is a separate service.`)
     )
     out.push('')
   }

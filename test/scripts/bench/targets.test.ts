@@ -74,6 +74,15 @@ describe('evaluateTargets', () => {
     expect(verdictOf(t, 'Zipf workload against').verdict).toBe('met')
     expect(verdictOf(t, 'Zipf workload: mean latency').verdict).toBe('not met')
     expect(verdictOf(t, 'Zipf workload: mean latency').why).toContain('80 ms')
+    // With the no-edge pass the explanation carries its figure; the verdict still judges the default run.
+    const withNoEdge = evaluateTargets({
+      scenarios: [scenario('zipf', 'tiercache', 3000, { offload: 0.96 })],
+      zipf: { ...zipf, noEdgeMeanLatencyMs: 2.9, noEdgeLatencyImprovement: 28.3 },
+      deltaMs: 2000,
+    })
+    expect(verdictOf(withNoEdge, 'Zipf workload: mean latency')).toMatchObject({ verdict: 'not met' })
+    expect(verdictOf(withNoEdge, 'Zipf workload: mean latency').measured).toContain('edge tier off: 28.3×')
+    expect(verdictOf(withNoEdge, 'Zipf workload: mean latency').why).toContain('the same pass gives 28.3× (2.90 ms)')
   })
 
   it('reports a purge route that is not there as not measured, with the reason', () => {
