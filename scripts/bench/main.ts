@@ -453,7 +453,9 @@ async function zipfWithoutEdge(
   zipfPaths: (seed: number) => () => string
 ): Promise<ThroughputResult> {
   const { options, ctx, scenarios } = run
-  const worker = await run.startTiercache('tiercache-zipf-no-edge', { EDGE_CACHE: 'off' })
+  // Its own Redis prefix: the earlier passes filled Redis with these keys, and this pass must start as
+  // cold as the default one did (a shared prefix turned every miss into a Redis hit).
+  const worker = await run.startTiercache('tiercache-zipf-no-edge', { EDGE_CACHE: 'off', REDIS_PREFIX: `bench:${run.runId}:no-edge:` })
   try {
     const def: ThroughputDefinition = {
       ...paced,

@@ -1,5 +1,5 @@
 /**
- * @module `npm run bench` options. The defaults are the published configuration (about five minutes on a
+ * @module `npm run bench` options. The defaults are the published configuration (about nine minutes on a
  * 2-core machine); `--quick` is a smoke run for developing the benchmark itself, not for figures.
  */
 import { parseArgs } from 'node:util'
