@@ -49,6 +49,19 @@ export class CircuitBreaker {
     return false
   }
 
+  /** Runs `operation`, recording its success or failure (at `now()`), and passes its outcome on. */
+  async record<T>(operation: () => Promise<T>, now: () => number): Promise<T> {
+    let result: T
+    try {
+      result = await operation()
+    } catch (error) {
+      this.failure(now())
+      throw error
+    }
+    this.success()
+    return result
+  }
+
   /** Records a successful call: closes the breaker. */
   success(): void {
     this.#consecutiveFailures = 0

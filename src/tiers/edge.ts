@@ -94,15 +94,8 @@ export class EdgeTier implements SharedTier {
     return this.#cache
   }
 
-  async #guard<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      const result = await operation()
-      this.#breaker.success()
-      return result
-    } catch (error) {
-      this.#breaker.failure(this.#config.now())
-      throw error
-    }
+  #guard<T>(operation: () => Promise<T>): Promise<T> {
+    return this.#breaker.record(operation, this.#config.now)
   }
 
   get(key: string): Promise<Stored | undefined> {

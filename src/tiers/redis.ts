@@ -135,11 +135,8 @@ export class RedisTier implements SharedTier {
 
   async #call<T>(what: string, operation: () => Promise<T>): Promise<T> {
     try {
-      const result = await operation()
-      this.#breaker.success()
-      return result
+      return await this.#breaker.record(operation, this.#config.now)
     } catch (cause) {
-      this.#breaker.failure(this.#config.now())
       const reason = (cause as Error)?.name === 'TimeoutError' || (cause as Error)?.name === 'AbortError' ? 'timeout' : 'error'
       throw new TierError(TierName.Redis, `${what} failed (${reason})`, { cause })
     }

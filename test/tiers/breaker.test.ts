@@ -45,4 +45,20 @@ describe('circuit breaker', () => {
     breaker.failure(MIN_STREAK_MS + 100)
     expect(breaker.state(MIN_STREAK_MS + 100)).toBe('open')
   })
+
+  it('record() passes results and errors through, counting each failure at its time', async () => {
+    const breaker = new CircuitBreaker({ failures: 2, cooldownMs: 5000 })
+    let clock = 0
+    const now = () => clock
+    expect(await breaker.record(async () => 'ok', now)).toBe('ok')
+    const boom = new Error('boom')
+    await expect(breaker.record(async () => Promise.reject(boom), now)).rejects.toBe(boom)
+    clock = MIN_STREAK_MS
+    await expect(breaker.record(async () => Promise.reject(boom), now)).rejects.toBe(boom)
+    expect(breaker.state(clock)).toBe('open')
+    clock += 5000
+    expect(breaker.allow(clock)).toBe(true)
+    expect(await breaker.record(async () => 42, now)).toBe(42)
+    expect(breaker.state(clock)).toBe('closed')
+  })
 })
