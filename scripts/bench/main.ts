@@ -415,7 +415,9 @@ async function zipfScenarios(run: Run): Promise<ZipfFigures | undefined> {
     ]
     scenarios.push(result, pacedResult, ...(noCacheResult ? [noCacheResult] : []))
     const noCacheMean = noCacheResult?.median.mean ?? Number.NaN
-    const noEdge = want('zipf-no-edge') ? await zipfWithoutEdge(run, paced, seedFor(0, -1), zipfPaths) : undefined
+    const noEdge = want('zipf-no-edge')
+      ? await zipfWithoutEdge(run, paced, seedFor(0, -1), (rep) => ({ path: zipfPaths(seedFor(0, rep)), amount: result.runs[rep]?.load.responses ?? 0 }), zipfPaths)
+      : undefined
     return {
       keys: options.zipfKeys,
       s: options.zipfS,
@@ -441,38 +443,46 @@ async function zipfScenarios(run: Run): Promise<ZipfFigures | undefined> {
 }
 
 /**
- * The paced Zipf pass again, same seeds, on a fresh worker with `EDGE_CACHE=off`. Locally the Cache API is
- * Miniflare's simulation, which runs inside the worker's own workerd process: its work on every miss
- * (a lookup, then a put) shares the worker's thread, which Cloudflare's Cache API does not. This pass
- * shows how much of the Zipf latency that accounts for. Runs with the origin and Upstash delays set.
+ * The paced Zipf pass again on a fresh worker with `EDGE_CACHE=off`, given the same request history as the
+ * default worker: the same warm-up, and before each paced repetition the same requests its full-speed
+ * repetition made (replayed with the origin delay off, outside the measurement), then the paced
+ * repetition with the same seed. Locally the Cache API is Miniflare's simulation, which runs inside the
+ * worker's own workerd process: its work on every miss (a lookup, then a put) shares the worker's
+ * thread, which Cloudflare's Cache API does not. This pass shows how much of the Zipf latency that is.
  */
 async function zipfWithoutEdge(
   run: Run,
   paced: ThroughputDefinition,
   warmupSeed: number,
+  saturatedHistory: (rep: number) => { path: () => string; amount: number },
   zipfPaths: (seed: number) => () => string
 ): Promise<ThroughputResult> {
   const { options, ctx, scenarios } = run
-  // Its own Redis prefix: the earlier passes filled Redis with these keys, and this pass must start as
+  // Its own Redis prefix: the earlier passes filled Redis with these keys, and this worker must start as
   // cold as the default one did (a shared prefix turned every miss into a Redis hit).
   const worker = await run.startTiercache('tiercache-zipf-no-edge', { EDGE_CACHE: 'off', REDIS_PREFIX: `bench:${run.runId}:no-edge:` })
+  const replay = async (path: () => string, amount: number) => {
+    if (amount <= 0) return
+    await ctx.origin.setLatency(0)
+    await runLoad({ url: worker.url, path, connections: options.zipfConnections, amount, headers: WORKER_HEADERS })
+    await sleep(300)
+    await ctx.origin.setLatency(options.originLatencyMs)
+  }
   try {
     const def: ThroughputDefinition = {
       ...paced,
       id: 'zipf-no-edge',
       title: `tiercache Zipf mix, ${options.zipfPacedRate} req/s, edge tier off`,
       description:
-        'The paced Zipf pass with the same seeds and warm-up on a fresh worker with `EDGE_CACHE=off`: the local Cache API is a simulation inside ' +
-        'the worker\'s own workerd process, so this shows what its work on misses costs the other requests.',
+        'The paced Zipf pass on a fresh worker with `EDGE_CACHE=off`, after the same warm-up and the same full-speed requests the default ' +
+        'worker saw (replayed with the origin delay off): the local Cache API is a simulation inside the worker\'s own workerd process, so ' +
+        'this shows what its work on misses costs the other requests.',
       url: worker.url,
       workers: [worker],
-      warmUp: async () => {
-        await ctx.origin.setLatency(0)
-        if (options.zipfWarmupRequests > 0) {
-          await runLoad({ url: worker.url, path: zipfPaths(warmupSeed), connections: options.zipfConnections, amount: options.zipfWarmupRequests, headers: WORKER_HEADERS })
-        }
-        await sleep(300)
-        await ctx.origin.setLatency(options.originLatencyMs)
+      warmUp: () => replay(zipfPaths(warmupSeed), options.zipfWarmupRequests),
+      beforeRepetition: (rep) => {
+        const history = saturatedHistory(rep)
+        return replay(history.path, history.amount)
       },
     }
     const result = await runThroughput(ctx, def)

@@ -174,7 +174,7 @@ export function renderMarkdown(results: BenchResults): string {
         `(${num(z.saturatedLatencyImprovement, 1)}×), most of it queueing in the saturated worker.` +
         (z.noEdgeLatencyImprovement === undefined
           ? ''
-          : ` The same paced pass (same seeds and warm-up) on a worker with the edge tier off: ${ms(z.noEdgeMeanLatencyMs ?? Number.NaN)} ms, ` +
+          : ` The same paced pass on a fresh worker with the edge tier off, given the same request history (warm-up and full-speed requests replayed): ${ms(z.noEdgeMeanLatencyMs ?? Number.NaN)} ms, ` +
             `**${num(z.noEdgeLatencyImprovement, 1)}×**. Locally the Cache API is Miniflare's simulation inside the worker's own workerd process, so its ` +
             `lookup and put on every miss take the worker's thread from the requests around it; Cloudflare's Cache API is a separate service.`)
     )

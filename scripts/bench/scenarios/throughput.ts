@@ -41,6 +41,8 @@ export interface ThroughputDefinition {
   cpu?: Array<Pick<WorkerProcess, 'cpuMicros'>>
   /** Replaces the default warm-up (a `warmupS` load) when given. */
   warmUp?: () => Promise<void>
+  /** Runs before repetition `rep` (0-based), outside its measurement. */
+  beforeRepetition?: (rep: number) => Promise<void>
   /** Seconds per repetition, when not the run's `durationS`. */
   durationS?: number
   /** Offered load in requests per second, open loop (paced); closed loop at full speed over `connections` when absent. */
@@ -132,7 +134,10 @@ export async function runInterleaved(ctx: BenchContext, defs: ThroughputDefiniti
   }
   const runs: RunRecord[][] = defs.map(() => [])
   for (let rep = 0; rep < reps; rep++) {
-    for (const [i, def] of defs.entries()) runs[i]!.push(await runRepetition(ctx, def, rep, reps))
+    for (const [i, def] of defs.entries()) {
+      await def.beforeRepetition?.(rep)
+      runs[i]!.push(await runRepetition(ctx, def, rep, reps))
+    }
   }
   return Promise.all(defs.map((def, i) => summarise(def, def.durationS ?? ctx.durationS, runs[i]!, def.workers ?? [])))
 }
