@@ -175,8 +175,8 @@ export function renderMarkdown(results: BenchResults): string {
         (z.noEdgeLatencyImprovement === undefined
           ? ''
           : ` The same paced pass on a fresh worker with the edge tier off, given the same request history (warm-up and full-speed requests replayed): ${ms(z.noEdgeMeanLatencyMs ?? Number.NaN)} ms, ` +
-            `**${num(z.noEdgeLatencyImprovement, 1)}×**. Locally the Cache API is Miniflare's simulation inside the worker's own workerd process, so its ` +
-            `lookup and put on every miss take the worker's thread from the requests around it; Cloudflare's Cache API is a separate service.`)
+            `**${num(z.noEdgeLatencyImprovement, 1)}×**. Locally the Cache API is Miniflare's simulation inside the worker's own workerd process ` +
+            `(Cloudflare's is a separate service), so the difference between these two rows is what the simulated edge tier cost the Zipf latency in this run.`)
     )
     out.push('')
   }

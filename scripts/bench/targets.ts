@@ -117,7 +117,7 @@ export function evaluateTargets(input: {
             why:
               `tiercache's own work per memory hit is about ${Math.round(ownUs)} µs of ${cpu ? 'workerd CPU' : 'the worker thread'}: Hono's dispatch, ` +
               `the request-header probes (Range, credentials, Cache-Control, conditionals), the coherence check, the Cache-Status and ` +
-              `Server-Timing strings and three header writes per response (\`npm run bench:profile\` shows each); the response itself is ` +
+              `Server-Timing strings and two or three header writes per response (\`npm run bench:profile\` shows each); the response itself is ` +
               `copied from a per-entry Headers template, as the constant worker's is`,
           }),
     })
@@ -238,8 +238,8 @@ export function evaluateTargets(input: {
               `${pct(1 / 20)} misses even if hits were free` +
               (zipf.noEdgeLatencyImprovement === undefined
                 ? ''
-                : `; with the edge tier off the same pass gives ${fixed(zipf.noEdgeLatencyImprovement, 1)}× (${fixed(zipf.noEdgeMeanLatencyMs ?? Number.NaN)} ms): ` +
-                  `locally the Cache API is Miniflare's simulation inside the worker's own workerd process, and its work on each miss holds up the requests around it`),
+                : `; with the edge tier off the same pass gives ${fixed(zipf.noEdgeLatencyImprovement, 1)}× (${fixed(zipf.noEdgeMeanLatencyMs ?? Number.NaN)} ms) ` +
+                  `(locally the Cache API is Miniflare's simulation inside the worker's own workerd process, which Cloudflare's is not)`),
           }),
     })
   } else {

@@ -82,7 +82,7 @@ describe('evaluateTargets', () => {
     })
     expect(verdictOf(withNoEdge, 'Zipf workload: mean latency')).toMatchObject({ verdict: 'not met' })
     expect(verdictOf(withNoEdge, 'Zipf workload: mean latency').measured).toContain('edge tier off: 28.3×')
-    expect(verdictOf(withNoEdge, 'Zipf workload: mean latency').why).toContain('the same pass gives 28.3× (2.90 ms)')
+    expect(verdictOf(withNoEdge, 'Zipf workload: mean latency').why).toContain('the same pass gives 28.3× (2.90 ms) (locally the Cache API is')
   })
 
   it('reports a purge route that is not there as not measured, with the reason', () => {
