@@ -170,7 +170,7 @@ export class CacheStack {
 
     // L1: memory, synchronous and free.
     let stale: Found | undefined
-    const fromMemory = this.#memoryGet(state)
+    const fromMemory = this.#memoryGet(state, now)
     if (fromMemory) {
       const usable = this.#usable(state, fromMemory.entry, now)
       if (usable === 'fresh') return this.#hit(state, fromMemory, now)
@@ -253,17 +253,17 @@ export class CacheStack {
 
   // ---------------------------------------------------------------------------------------------
 
-  #memoryGet(state: RequestState): Found | undefined {
+  /** Reads memory at the primary key and judges what it finds at `now`, the time the caller judges freshness at. */
+  #memoryGet(state: RequestState, now: number): Found | undefined {
     const memory = this.#tiers.memory
     if (!memory) return undefined
-    const now = this.#options.now()
     let value = memory.get(state.primaryKey, now)
     if (value?.kind === 'vary') {
       state.varyIndex = value
       return undefined
     }
     if (value?.kind === 'entry') {
-      const admitted = this.#admit(state, { entry: value, tier: 'memory', key: state.primaryKey })
+      const admitted = this.#admit(state, { entry: value, tier: 'memory', key: state.primaryKey }, now)
       if (admitted) return admitted
     }
     state.status.note('memory', { fwd: 'miss' })
@@ -274,8 +274,10 @@ export class CacheStack {
    * Judges a found entry against the purge log: purged entries are dropped from their tier and
    * count as a miss; soft-purged ones become stale (served under stale-while-revalidate while
    * refreshed); ones older than this isolate's log window must be revalidated before use.
+   * A soft-purged entry's lifetime is cut to its age at `now`, so freshness must be judged at `now` or
+   * later: judged at an earlier time it would look fresh again.
    */
-  #admit(state: RequestState, found: Found): Found | undefined {
+  #admit(state: RequestState, found: Found, now = this.#options.now()): Found | undefined {
     const verdict = this.#coherence.judge(found.entry, state.primaryKey)
     if (verdict === 'valid') return found
     if (verdict === 'purged') {
@@ -284,7 +286,7 @@ export class CacheStack {
       else if (found.tier === 'edge') state.ctx.waitUntil(this.#quiet(this.#tiers.edge?.delete([found.key]) ?? Promise.resolve()))
       return undefined
     }
-    const age = currentAge(found.entry, this.#options.now())
+    const age = currentAge(found.entry, now)
     const entry: CacheEntry =
       verdict === 'stale'
         ? { ...found.entry, lifetimeMs: Math.min(found.entry.lifetimeMs, age) }
@@ -530,12 +532,14 @@ export class CacheStack {
 
   async #head(state: RequestState): Promise<Response> {
     const now = this.#options.now()
-    const found = this.#memoryGet(state)
+    const found = this.#memoryGet(state, now)
     if (found && this.#usable(state, found.entry, now) === 'fresh') return this.#hit(state, found, now)
     for (const tier of [this.#tiers.edge]) {
       if (!tier) continue
       const hit = await this.#readTier(state, tier)
-      if (hit && this.#usable(state, hit.entry, now) === 'fresh') return this.#hit(state, hit, now)
+      // Judged after the read, no earlier than the time the read admitted the entry at.
+      const later = this.#options.now()
+      if (hit && this.#usable(state, hit.entry, later) === 'fresh') return this.#hit(state, hit, later)
     }
     state.status.note('memory', { fwd: 'method', detail: 'head-miss' })
     return this.#forward(state)
