@@ -4,7 +4,7 @@
  */
 import type { ResolvedOptions } from './options.ts'
 import { Stats } from './observe/stats.ts'
-import { CacheStack, type Tiers } from './stack.ts'
+import { CacheStack, type Tiers } from './stack/stack.ts'
 import { EdgeTier } from './tiers/edge.ts'
 import { MemoryTier } from './tiers/memory.ts'
 import { createRedisClient } from './tiers/redis-client.ts'
@@ -14,6 +14,9 @@ import { PurgeLog } from './coherence/purge-log.ts'
 import { recordMatches } from './coherence/purge-record.ts'
 import { ZonePurger } from './purge/cloudflare.ts'
 import { PurgeFanout } from './purge/fanout.ts'
+
+/** Edge bodies up to this size are always read whole: streaming only pays for large ones. */
+const STREAM_FLOOR_BYTES = 1024 * 1024
 
 /** The running cache: its stack, tiers and counters. */
 export interface Engine {
@@ -35,7 +38,13 @@ export function createEngine(options: ResolvedOptions): Engine {
   const tiers: Tiers = {}
   if (options.memory) tiers.memory = new MemoryTier(options.memory)
   if (options.edge) {
-    tiers.edge = new EdgeTier({ ...options.edge, pathPrefix: options.internalPrefix, now: options.now })
+    tiers.edge = new EdgeTier({
+      ...options.edge,
+      pathPrefix: options.internalPrefix,
+      // Bodies memory would keep are read whole (and promoted); larger ones stream from the edge.
+      streamAboveBytes: Math.max(options.memory ? options.memory.maxEntryBytes : 0, STREAM_FLOOR_BYTES),
+      now: options.now,
+    })
   }
   let purgeLog: PurgeLog | undefined
   let redisClient: ReturnType<typeof createRedisClient> | undefined

@@ -3,6 +3,10 @@
  * Storability is RFC 9111 §3 for a shared cache (src/policy/storable.ts); freshness is §4.2; the
  * targeted `CDN-Cache-Control` fields (RFC 9213) decide what our tiers do while `Cache-Control` is
  * passed on to browsers untouched.
+ *
+ * The decision needs only the status and headers, so it is made before the body is read: a response that
+ * will not be stored streams to the client without being buffered, and one that will gets its body read
+ * (or streamed into the edge) by the caller, which attaches it with {@link withBody}.
  */
 import { EntryFlag, type CacheEntry } from './entry.ts'
 import { HOP_BY_HOP_HEADERS } from './origin.ts'
@@ -24,10 +28,11 @@ const NEVER_STORED = new Set([
   'server-timing',
 ])
 
-/** Inputs for {@link entryFromResponse}. */
+/** Inputs for {@link planEntry}. */
 export interface FillContext {
   request: Request
-  response: Response
+  /** The response's status and headers; its body is not touched. */
+  response: Pick<Response, 'status' | 'headers'>
   /** When the origin request was sent and the response headers arrived (RFC 9111 §4.2.3). */
   requestTime: number
   responseTime: number
@@ -40,8 +45,13 @@ export interface FillContext {
   purgeSeq: number
 }
 
-/** Either an entry ready to store, or the reason the response is not shared. */
+/**
+ * Either an entry ready for its body (`entry.body` is empty until {@link withBody}), or the reason the
+ * response is not shared.
+ */
 export type FillDecision = { ok: true; entry: CacheEntry; directives: Directives } | { ok: false; reason: string }
+
+const NO_BODY = new Uint8Array(0)
 
 const splitTags = (headers: Headers): string[] => {
   const tags = new Set<string>()
@@ -50,11 +60,8 @@ const splitTags = (headers: Headers): string[] => {
   return [...tags]
 }
 
-/**
- * Decides whether `response` may be stored and builds the entry (reading the body) when it may.
- * The caller must not have consumed `response.body`.
- */
-export async function entryFromResponse(ctx: FillContext): Promise<FillDecision> {
+/** Decides, from its status and headers, whether `response` may be stored, and plans the entry if it may. */
+export function planEntry(ctx: FillContext): FillDecision {
   const { request, response } = ctx
   const { directives, source } = selectTargetedDirectives(response.headers, TARGETED_FIELDS)
   const requestDirectives = parseRequestDirectives(request.headers)
@@ -75,8 +82,8 @@ export async function entryFromResponse(ctx: FillContext): Promise<FillDecision>
   })
   if (!storability.storable) return { ok: false, reason: storability.reason }
 
-  const declared = Number(response.headers.get('content-length') ?? NaN)
-  if (declared > ctx.maxBodyBytes) return { ok: false, reason: 'too-large' }
+  const declared = declaredLength(response.headers)
+  if (declared !== undefined && declared > ctx.maxBodyBytes) return { ok: false, reason: 'too-large' }
 
   const freshness = freshnessLifetime(
     // RFC 9213 §2.2: under a targeted field, Expires is ignored too; responseTime stands in for a missing Date.
@@ -91,9 +98,6 @@ export async function entryFromResponse(ctx: FillContext): Promise<FillDecision>
   const windows = staleWindows(directives, requestDirectives)
   const hasValidators = response.headers.has('etag') || response.headers.has('last-modified')
   if (lifetimeMs <= 0 && !hasValidators) return { ok: false, reason: 'no-freshness' }
-
-  const body = new Uint8Array(await response.arrayBuffer())
-  if (body.byteLength > ctx.maxBodyBytes) return { ok: false, reason: 'too-large' }
 
   const strip = new Set(storability.stripHeaders.map((h) => h.toLowerCase()))
   const headers: Array<[string, string]> = []
@@ -120,7 +124,7 @@ export async function entryFromResponse(ctx: FillContext): Promise<FillDecision>
     kind: 'entry',
     status: response.status,
     headers,
-    body,
+    body: NO_BODY,
     bornAt: ctx.responseTime - initialAge,
     storedAt: ctx.responseTime,
     lifetimeMs: Math.max(0, lifetimeMs),
@@ -131,6 +135,15 @@ export async function entryFromResponse(ctx: FillContext): Promise<FillDecision>
     purgeSeq: ctx.purgeSeq,
   }
   return { ok: true, entry, directives }
+}
+
+/** The planned entry with its body. */
+export const withBody = (entry: CacheEntry, body: Uint8Array): CacheEntry => ({ ...entry, body })
+
+/** The declared `Content-Length` of a response, when it is a valid one (RFC 9110 §8.6). */
+export function declaredLength(headers: Headers): number | undefined {
+  const value = headers.get('content-length')
+  return value !== null && /^\d{1,15}$/.test(value.trim()) ? Number(value) : undefined
 }
 
 const withHeader = (headers: Headers, name: string, value: string): Headers => {

@@ -13,13 +13,21 @@ export class ConfigError extends Error {
   }
 }
 
-/** The origin did not answer in time or could not be reached. */
+/**
+ * What went wrong with the origin: `timeout` (no answer, or a body that stalled, within the deadline),
+ * `network` (unreachable, connection refused or reset before an answer), `invalid` (an answer no HTTP
+ * message can carry, such as status 999 or an interim 1xx handed back as final), `body` (the body broke
+ * off part-way).
+ */
+export type OriginFailure = 'timeout' | 'network' | 'invalid' | 'body'
+
+/** The origin did not answer in time, could not be reached, or answered with something unusable. */
 export class OriginError extends Error {
   static readonly code = 'E_ORIGIN'
   readonly code = OriginError.code
   override readonly name = 'OriginError'
-  readonly kind: 'timeout' | 'network'
-  constructor(message: string, kind: 'timeout' | 'network', options?: { cause?: unknown }) {
+  readonly kind: OriginFailure
+  constructor(message: string, kind: OriginFailure, options?: { cause?: unknown }) {
     super(message, options)
     this.kind = kind
   }

@@ -5,7 +5,7 @@ import type { Context, MiddlewareHandler, Next } from 'hono'
 import { createEngine, type Engine } from './engine.ts'
 import { resolveOptions, type TieredCacheOptions } from './options.ts'
 import { identityHash, matchRoute, readIdentity } from './routes.ts'
-import type { Produce, WaitUntil } from './stack.ts'
+import type { Produce, WaitUntil } from './stack/stack.ts'
 
 /** Middleware options: the engine's options plus where misses are answered from. */
 export interface TieredCacheMiddlewareOptions extends TieredCacheOptions {
@@ -71,7 +71,6 @@ export function tieredCacheWithEngine(engine: Engine, origin?: Produce): Middlew
         return c.res
       })
     const ctx = waitUntilOf(c)
-    if (IGNORED_METHODS.has(request.method)) return produce(request)
     // The handler ran and finalized the context with its own response (whose body the cache has read):
     // replace it, without Hono merging the handler's headers back over ours.
     const finish = (response: Response): Response => {
@@ -81,6 +80,7 @@ export function tieredCacheWithEngine(engine: Engine, origin?: Produce): Middlew
       }
       return response
     }
+    if (IGNORED_METHODS.has(request.method)) return stack.handlePassThrough(request, produce).then(finish)
     if (!SAFE_METHODS.has(request.method)) return stack.handleUnsafe(request, ctx, produce).then(finish)
     const route = matchRoute(options.routes, path)
     if (route?.perUser) {

@@ -55,32 +55,34 @@ export function buildOriginRequest(
 }
 
 /**
- * Fetches from the origin with a deadline. Rejects with {@link OriginError} (`timeout` or `network`)
- * so callers can serve stale-if-error or answer 504/502.
+ * Fetches from the origin. The deadline is the caller's (the stack's {@link OriginCall} aborts `signal`);
+ * a fetch that fails for any other reason rejects with {@link OriginError} `network`.
  */
-export async function fetchOrigin(request: Request, timeoutMs: number): Promise<Response> {
-  const signal = AbortSignal.timeout(timeoutMs)
+export async function fetchOrigin(request: Request, signal: AbortSignal): Promise<Response> {
   try {
     return await fetch(request, { signal })
   } catch (cause) {
-    if (signal.aborted) throw new OriginError(`origin did not answer within ${timeoutMs} ms`, 'timeout', { cause })
+    if (signal.aborted && signal.reason instanceof OriginError) throw signal.reason
     throw new OriginError(`origin unreachable: ${(cause as Error)?.message ?? String(cause)}`, 'network', { cause })
   }
 }
 
-/** Copies an origin response for the client, dropping hop-by-hop headers. */
-export function toClientResponse(response: Response): Response {
-  return new Response(response.body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: withoutHopByHop(response.headers),
-  })
+/** Client-facing summary per failure; `detail` says what the origin did. */
+const FAILURE_ANSWERS: Record<OriginError['kind'], { status: 502 | 504; error: string }> = {
+  timeout: { status: 504, error: 'origin timeout' },
+  network: { status: 502, error: 'origin unreachable' },
+  invalid: { status: 502, error: 'origin sent an invalid response' },
+  body: { status: 502, error: 'origin response body failed' },
 }
 
-/** The 502/504 answers tiercache gives when the origin fails and no stale copy may be served. */
+/**
+ * The 502/504 answers tiercache gives when the origin fails and no stale copy may be served (RFC 9110
+ * §15.6.3 502 Bad Gateway: "received an invalid response from an inbound server"; §15.6.5 504 Gateway
+ * Timeout). Never stored, and never a 500: the fault is the origin's.
+ */
 export function originFailureResponse(error: OriginError): Response {
-  const status = error.kind === 'timeout' ? 504 : 502
-  return new Response(JSON.stringify({ error: status === 504 ? 'origin timeout' : 'origin unreachable', detail: error.message }), {
+  const { status, error: summary } = FAILURE_ANSWERS[error.kind]
+  return new Response(JSON.stringify({ error: summary, detail: error.message }), {
     status,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
   })

@@ -27,6 +27,8 @@ const template = (entry: CacheEntry): Headers => {
     // append() per field: workerd converts a list of pairs several times slower than this.
     headers = new Headers()
     for (const [name, value] of entry.headers) if (!NOT_FORWARDED.has(name)) headers.append(name, value)
+    // The stored body's length, for GET and HEAD alike (a streamed entry's length is set per response).
+    if (entry.status !== 204 && entry.status !== 304 && entry.body.byteLength > 0) headers.set('content-length', String(entry.body.byteLength))
     if (entry.flags & EntryFlag.PerUser) headers.set('cache-control', privateCacheControl(headers.get('cache-control')))
     templateByEntry.set(entry, headers)
   }
@@ -53,22 +55,39 @@ export function decorate(headers: Headers, status: LookupStatus): void {
 /**
  * Builds the client response for `entry` at `now`. `ownHeaders` are fields of the origin response
  * that were not stored but belong to the client whose request filled the entry (its `Set-Cookie`
- * under `private="Set-Cookie"`, RFC 9111 §5.2.2.7).
+ * under `private="Set-Cookie"`, RFC 9111 §5.2.2.7). `stream`, when given, is the body (a large entry that
+ * is streamed rather than held in memory; `bodyLength` is its length when known); it is cancelled when the
+ * answer has no body (304, HEAD).
+ *
+ * `Content-Length` is the stored body's length (RFC 9110 §8.6: a HEAD answer "may" carry the length the
+ * GET would have; tiercache sends it so a HEAD from cache matches a HEAD from the origin).
  */
-export function serveEntry(request: Request, entry: CacheEntry, now: number, status: LookupStatus, ownHeaders?: Array<[string, string]>): Response {
+export function serveEntry(
+  request: Request,
+  entry: CacheEntry,
+  now: number,
+  status: LookupStatus,
+  ownHeaders?: Array<[string, string]>,
+  stream?: ReadableStream<Uint8Array>,
+  bodyLength?: number
+): Response {
   const method = request.method === 'HEAD' ? 'HEAD' : 'GET'
   const age = String(Math.floor(currentAge(entry, now) / 1000))
   const validators = { etag: entryHeader(entry, 'etag') ?? null, lastModified: entryHeader(entry, 'last-modified') ?? null, status: entry.status }
   if (evaluateConditional(request.headers, validators, method) === 'not-modified') {
+    void stream?.cancel().catch(() => {})
     const notModified = buildNotModified(template(entry))
     notModified.set('age', age)
     decorate(notModified, status)
     return new Response(null, { status: 304, headers: notModified })
   }
   const nullBody = method === 'HEAD' || entry.status === 204 || entry.status === 304
-  const response = new Response(nullBody ? null : entry.body, { status: entry.status, headers: template(entry) })
+  if (nullBody) void stream?.cancel().catch(() => {})
+  const body = nullBody ? null : (stream ?? entry.body)
+  const response = new Response(body, { status: entry.status, headers: template(entry) })
   const headers = response.headers
   for (const [name, value] of ownHeaders ?? []) headers.append(name, value)
+  if (stream && bodyLength !== undefined && entry.status !== 204) headers.set('content-length', String(bodyLength))
   headers.set('age', age)
   decorate(headers, status)
   return response

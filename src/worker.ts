@@ -31,8 +31,8 @@ function isolateFor(env: Env): Isolate {
   const config = readWorkerConfig(env)
   for (const warning of config.warnings) console.warn(`[tiercache] ${warning}`)
   const engine = createEngine(config.options)
-  const origin = (request: Request) =>
-    fetchOrigin(buildOriginRequest(request, config.originUrl, stripUnkeyedHeaders), config.options.originTimeoutMs)
+  const origin = (request: Request, signal: AbortSignal) =>
+    fetchOrigin(buildOriginRequest(request, config.originUrl, stripUnkeyedHeaders), signal)
   isolate = { env, config, engine, cache: tieredCacheWithEngine(engine, origin), internal: internalRoutes(config, engine) }
   return isolate
 }

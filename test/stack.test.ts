@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createEngine } from '../src/engine.ts'
 import { resolveOptions } from '../src/options.ts'
 import { cacheKey } from '../src/policy/key.ts'
-import type { WaitUntil } from '../src/stack.ts'
+import type { WaitUntil } from '../src/stack/stack.ts'
 import { cacheStatus } from './support/stack.ts'
 
 // The stack on its own, in Node, with a clock that moves on every reading: no judgement may depend on

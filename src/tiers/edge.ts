@@ -23,6 +23,20 @@ export const EDGE_META_HEADER = 'x-tiercache-meta'
 /** Largest metadata header stored at the edge. */
 const MAX_META_BYTES = 32 * 1024
 
+const EMPTY = new Uint8Array(0)
+
+/** Passes bytes through until more than `max` have gone by, then errors (the edge write fails). */
+const limitBytes = (max: number): TransformStream<Uint8Array, Uint8Array> => {
+  let seen = 0
+  return new TransformStream({
+    transform(chunk, controller) {
+      seen += chunk.byteLength
+      if (seen > max) controller.error(new Error(`entry larger than the edge limit of ${max} bytes`))
+      else controller.enqueue(chunk)
+    },
+  })
+}
+
 /** Cloudflare limits one `Cache-Tag` header to 16 KB in aggregate. */
 const MAX_CACHE_TAG_BYTES = 16 * 1024
 
@@ -30,6 +44,11 @@ const MAX_CACHE_TAG_BYTES = 16 * 1024
 export interface EdgeTierConfig {
   cacheName: string
   maxEntryBytes: number
+  /**
+   * Bodies longer than this (or of unknown length) are handed back as a stream by {@link EdgeTier.read}
+   * instead of being read into memory: nothing above it would be kept in memory anyway.
+   */
+  streamAboveBytes: number
   /** Path prefix of the synthetic URLs (the internal prefix, so they never collide with site paths). */
   pathPrefix: string
   now: () => number
@@ -72,6 +91,24 @@ const cacheTagHeader = (tags: string[]): string | undefined => {
   return header || undefined
 }
 
+/** What {@link EdgeTier.read} found: the record, and the body as a stream when it is large. */
+export interface EdgeRead {
+  value: Stored
+  /** The body, not yet read, when it is longer than `streamAboveBytes` (then `value.body` is empty). */
+  stream?: ReadableStream<Uint8Array>
+}
+
+/** The edge's metadata header per entry, made once (checked by `fits`, then written by `set`). */
+const metaByEntry = new WeakMap<object, string>()
+const metaOf = (value: Stored): string => {
+  let meta = metaByEntry.get(value)
+  if (meta === undefined) {
+    meta = encodeMeta(value)
+    metaByEntry.set(value, meta)
+  }
+  return meta
+}
+
 export class EdgeTier implements SharedTier {
   readonly name = TierName.Edge
   readonly #config: EdgeTierConfig
@@ -98,39 +135,102 @@ export class EdgeTier implements SharedTier {
     return this.#breaker.record(operation, this.#config.now)
   }
 
-  get(key: string): Promise<Stored | undefined> {
+  /** The record at `key` with its whole body read. */
+  async get(key: string): Promise<Stored | undefined> {
+    return (await this.#match(key, Number.POSITIVE_INFINITY))?.value
+  }
+
+  /** Reads `key`; a body longer than `streamAboveBytes` (or of unknown length) comes back unread, as a stream. */
+  read(key: string): Promise<EdgeRead | undefined> {
+    return this.#match(key, this.#config.streamAboveBytes)
+  }
+
+  #match(key: string, streamAboveBytes: number): Promise<EdgeRead | undefined> {
     return this.#guard(async () => {
       const cache = await this.#open()
       const response = await cache.match(edgeUrlFor(key, this.#config.pathPrefix))
       if (!response) return undefined
       const meta = response.headers.get(EDGE_META_HEADER)
-      const body = new Uint8Array(await response.arrayBuffer())
-      return meta ? decodeMeta(meta, body) : undefined
+      if (!meta) {
+        await response.body?.cancel()
+        return undefined
+      }
+      const length = response.headers.get('content-length')
+      if (response.body && (length === null || Number(length) > streamAboveBytes)) {
+        const value = decodeMeta(meta, EMPTY)
+        if (value.kind === 'entry') return { value, stream: response.body }
+        await response.body.cancel()
+        return { value }
+      }
+      return { value: decodeMeta(meta, new Uint8Array(await response.arrayBuffer())) }
     })
+  }
+
+  /** The body of `key` as a stream (a revalidated large entry whose first stream went to a client). */
+  async getStream(key: string): Promise<ReadableStream<Uint8Array> | undefined> {
+    const read = await this.read(key)
+    if (read?.stream) return read.stream
+    if (read?.value.kind === 'entry') return new Response(read.value.body).body ?? undefined
+    return undefined
+  }
+
+  /**
+   * Whether `value` fits this tier: a body within `maxEntryBytes` and metadata within what a header can
+   * carry (Workers cap all response headers at 128 KB; an envelope whose metadata would crowd that out —
+   * hundreds of tags or huge headers — stays out of the edge tier rather than failing there).
+   */
+  fits(value: Stored): boolean {
+    const bodyBytes = value.kind === 'entry' ? value.body.byteLength : 0
+    return bodyBytes <= this.#config.maxEntryBytes && metaOf(value).length <= MAX_META_BYTES
+  }
+
+  /** {@link fits} for an entry whose body is still streaming: its declared length, when there is one. */
+  fitsBody(value: Stored, declaredBytes: number | undefined): boolean {
+    return (declaredBytes === undefined || declaredBytes <= this.#config.maxEntryBytes) && metaOf(value).length <= MAX_META_BYTES
   }
 
   set(key: string, value: Stored, ttlMs: number): Promise<void> {
     return this.#guard(async () => {
-      const seconds = Math.floor(ttlMs / 1000)
-      if (seconds < 1) return
-      const body = value.kind === 'entry' ? value.body : new Uint8Array(0)
-      if (body.byteLength > this.#config.maxEntryBytes) return
-      const meta = encodeMeta(value)
-      // Workers cap all response headers at 128 KB; an envelope whose metadata would crowd that out
-      // (hundreds of tags or huge headers) stays out of the edge tier rather than failing there.
-      if (meta.length > MAX_META_BYTES) return
-      const headers = new Headers({
-        'cache-control': `public, max-age=${seconds}`,
-        [EDGE_META_HEADER]: meta,
-        'content-type': 'application/octet-stream',
-      })
-      // Tags for Cloudflare's zone purge: the URL's own tag and the all-entries tag first, so they are
-      // never cut by the header's size limit, then the entry's tags.
-      const tags = cacheTagHeader([urlTag(urlOfKey(key)), ALL_ENTRIES_TAG, ...(value.kind === 'entry' ? value.tags : [])])
-      if (tags) headers.set('cache-tag', tags)
+      const body = value.kind === 'entry' ? value.body : EMPTY
+      const headers = this.#storedHeaders(key, value, ttlMs)
+      if (!headers || !this.fits(value)) return
       const cache = await this.#open()
       await cache.put(edgeUrlFor(key, this.#config.pathPrefix), new Response(body, { headers }))
     })
+  }
+
+  /**
+   * Stores `entry` with a body that is still arriving. The Cache API keeps nothing if the stream errors
+   * (a body that breaks off), and a body growing past `maxEntryBytes` is cut off with an error, so only a
+   * whole body within the limit is ever stored.
+   */
+  setStream(key: string, entry: Stored, body: ReadableStream<Uint8Array>, ttlMs: number, declaredBytes?: number): Promise<void> {
+    return this.#guard(async () => {
+      const headers = this.#storedHeaders(key, entry, ttlMs)
+      if (!headers || !this.fitsBody(entry, declaredBytes)) {
+        await body.cancel()
+        return
+      }
+      if (declaredBytes !== undefined) headers.set('content-length', String(declaredBytes))
+      const cache = await this.#open()
+      await cache.put(edgeUrlFor(key, this.#config.pathPrefix), new Response(body.pipeThrough(limitBytes(this.#config.maxEntryBytes)), { headers }))
+    })
+  }
+
+  /** The stored response's own headers: our storage lifetime, the envelope's metadata, purge tags. */
+  #storedHeaders(key: string, value: Stored, ttlMs: number): Headers | undefined {
+    const seconds = Math.floor(ttlMs / 1000)
+    if (seconds < 1) return undefined
+    const headers = new Headers({
+      'cache-control': `public, max-age=${seconds}`,
+      [EDGE_META_HEADER]: metaOf(value),
+      'content-type': 'application/octet-stream',
+    })
+    // Tags for Cloudflare's zone purge: the URL's own tag and the all-entries tag first, so they are
+    // never cut by the header's size limit, then the entry's tags.
+    const tags = cacheTagHeader([urlTag(urlOfKey(key)), ALL_ENTRIES_TAG, ...(value.kind === 'entry' ? value.tags : [])])
+    if (tags) headers.set('cache-tag', tags)
+    return headers
   }
 
   delete(keys: string[]): Promise<void> {

@@ -16,6 +16,7 @@ import { logKeys } from '../coherence/purge-log.ts'
 import { urlOfKey } from '../coherence/purge-record.ts'
 import { RedisScript } from './redis-script.ts'
 import { TierName, type SharedTier } from './tier.ts'
+import type { RequestKind } from '../stack/hit-for-miss.ts'
 
 /** Settings for {@link RedisTier}. */
 export interface RedisTierConfig {
@@ -36,6 +37,12 @@ export type RedisLookup = { seq: number } & (
   /** Empty, and another fetcher holds the lease: wait for its fill, then poll again. */
   | { kind: 'follower' }
 )
+
+/**
+ * What a fill did: `stored`; `fenced` (a purge covering the entry landed while the origin was asked, so
+ * nothing was written); or `skipped` (no value fits the tier's size limit — not a fence).
+ */
+export type FillOutcome = { outcome: 'stored' | 'fenced' | 'skipped'; bytes: number }
 
 /** What a fill is fenced by: the log position it started from and the scope a purge could cover. */
 export interface FillFence {
@@ -98,6 +105,28 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`
 
+// KEYS: lease. ARGV: lease token. Deletes the lease only if this token still holds it.
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`
+
+/**
+ * Bytes of an encoded record besides its body, at most: the binary header and length, and the metadata
+ * JSON, whose fields are bounded by the header and tag text (JSON escaping at most doubles it) plus the
+ * fixed fields.
+ */
+const metaUpperBound = (value: Stored): number => {
+  let text = 0
+  if (value.kind === 'entry') {
+    for (const [name, v] of value.headers) text += name.length + v.length + 6
+    for (const tag of value.tags) text += tag.length + 3
+  } else {
+    for (const name of value.varyOn) text += name.length + 3
+    for (const variant of value.variants) text += variant.length + 3
+  }
+  return 2 * text + 512
+}
+
 export class RedisTier implements SharedTier {
   readonly name = TierName.Redis
   readonly #client: Redis
@@ -105,7 +134,12 @@ export class RedisTier implements SharedTier {
   readonly #breaker: CircuitBreaker
   readonly #logKeys: ReturnType<typeof logKeys>
   // Per client: the script cache belongs to the Redis behind it.
-  readonly #scripts = { lookup: new RedisScript(LOOKUP_SCRIPT), fill: new RedisScript(FILL_SCRIPT), uncacheable: new RedisScript(UNCACHEABLE_SCRIPT) }
+  readonly #scripts = {
+    lookup: new RedisScript(LOOKUP_SCRIPT),
+    fill: new RedisScript(FILL_SCRIPT),
+    uncacheable: new RedisScript(UNCACHEABLE_SCRIPT),
+    release: new RedisScript(RELEASE_SCRIPT),
+  }
 
   constructor(client: Redis, config: RedisTierConfig) {
     this.#client = client
@@ -129,8 +163,9 @@ export class RedisTier implements SharedTier {
   #leaseKey(key: string): string {
     return `${this.#config.prefix}lease:${key}`
   }
-  #uncacheableKey(key: string): string {
-    return `${this.#config.prefix}hfm:${key}`
+  /** Hit-for-miss markers are per kind of request (src/stack/hit-for-miss.ts). */
+  #uncacheableKey(key: string, kind: RequestKind): string {
+    return `${this.#config.prefix}${kind === 'credentialed' ? 'hfm-c:' : 'hfm:'}${key}`
   }
 
   async #call<T>(what: string, operation: () => Promise<T>): Promise<T> {
@@ -150,12 +185,13 @@ export class RedisTier implements SharedTier {
   /**
    * Reads `key`; when empty, tries to take its fill lease in the same round trip.
    * @param leaseToken unique per fetch attempt, so only its owner releases the lease
+   * @param kind whose hit-for-miss marker applies (credentialed answers never block anonymous requests)
    */
-  async lookup(key: string, leaseToken: string, leaseMs: number): Promise<RedisLookup> {
+  async lookup(key: string, leaseToken: string, leaseMs: number, kind: RequestKind = 'anonymous'): Promise<RedisLookup> {
     const result = await this.#call('lookup', () =>
       this.#scripts.lookup.run<[string, string], [number, number, string?]>(
         this.#client,
-        [this.#key(key), this.#leaseKey(key), this.#uncacheableKey(key), this.#logKeys.seq],
+        [this.#key(key), this.#leaseKey(key), this.#uncacheableKey(key, kind), this.#logKeys.seq],
         [leaseToken, String(leaseMs)]
       )
     )
@@ -169,6 +205,16 @@ export class RedisTier implements SharedTier {
     return { kind: 'follower', seq }
   }
 
+  /**
+   * Whether `value` is sure to fit `maxEntryBytes` once encoded: base64 (4/3) of the body and an upper
+   * bound of the rest. Decided before the write, so `Cache-Status` can say whether Redis stores it;
+   * a value that would fit only after compression is left out rather than guessed at.
+   */
+  fits(value: Stored): boolean {
+    const body = value.kind === 'entry' ? value.body.byteLength : 0
+    return Math.ceil((body + metaUpperBound(value)) / 3) * 4 <= this.#config.maxEntryBytes
+  }
+
   async set(key: string, value: Stored, ttlMs: number): Promise<void> {
     const tags = value.kind === 'entry' ? value.tags : []
     const purgeSeq = value.kind === 'entry' ? value.purgeSeq : 0
@@ -178,14 +224,15 @@ export class RedisTier implements SharedTier {
   /**
    * Writes values (an entry and, for varying URLs, the vary index) unless a purge after
    * `fence.purgeSeq` covers them, indexes them by URL and tag, and releases `leaseKeyOf`'s lease when
-   * `leaseToken` still holds it. Entries larger than the tier's limit are skipped.
+   * `leaseToken` still holds it. Values larger than the tier's limit are skipped; when none is left the
+   * outcome is `skipped` (the lease is still released).
    */
   async fill(
     values: Array<{ key: string; value: Stored; ttlMs: number }>,
     leaseKeyOf: string,
     leaseToken: string,
     fence: FillFence
-  ): Promise<{ stored: boolean; bytes: number }> {
+  ): Promise<FillOutcome> {
     const url = urlOfKey(fence.primaryKey)
     const keys = [this.#leaseKey(leaseKeyOf), this.#logKeys.log, this.#logKeys.url(url)]
     let maxTtl = 0
@@ -201,17 +248,25 @@ export class RedisTier implements SharedTier {
       bytes += text.length
       maxTtl = Math.max(maxTtl, ms)
     }
-    if (keys.length === 3 && !leaseToken) return { stored: false, bytes: 0 }
+    if (keys.length === 3) {
+      if (leaseToken) await this.releaseLease(leaseKeyOf, leaseToken)
+      return { outcome: 'skipped', bytes: 0 }
+    }
     const args = [leaseToken, String(fence.purgeSeq), url, JSON.stringify(fence.tags), this.#logKeys.tag(''), String(Math.max(maxTtl, 1)), ...pairs]
     const result = await this.#call('fill', () => this.#scripts.fill.run(this.#client, keys, args))
-    return { stored: Number(result) === 1 && keys.length > 3, bytes }
+    return { outcome: Number(result) === 1 ? 'stored' : 'fenced', bytes }
   }
 
-  /** Marks `key` as unshareable for `markerMs` (hit-for-miss) and releases the lease. */
-  async markUncacheable(key: string, leaseToken: string, markerMs: number): Promise<void> {
+  /** Marks `key` as unshareable for requests of `kind` for `markerMs` (hit-for-miss) and releases the lease. */
+  async markUncacheable(key: string, leaseToken: string, markerMs: number, kind: RequestKind = 'anonymous'): Promise<void> {
     await this.#call('mark-uncacheable', () =>
-      this.#scripts.uncacheable.run(this.#client, [this.#leaseKey(key), this.#uncacheableKey(key)], [leaseToken, String(markerMs)])
+      this.#scripts.uncacheable.run(this.#client, [this.#leaseKey(key), this.#uncacheableKey(key, kind)], [leaseToken, String(markerMs)])
     )
+  }
+
+  /** Releases `key`'s fill lease if `leaseToken` still holds it, so the next fetcher need not wait it out. */
+  async releaseLease(key: string, leaseToken: string): Promise<void> {
+    await this.#call('release-lease', () => this.#scripts.release.run(this.#client, [this.#leaseKey(key)], [leaseToken]))
   }
 
   async delete(keys: string[]): Promise<void> {

@@ -1,0 +1,44 @@
+/**
+ * @module Serving a fresh hit: the `Cache-Status` entry with the staleness bound in force, the counters, and
+ * promotion of the entry into the cheaper tiers above the one it came from, with its remaining lifetime
+ * (design.md §2: "a hit fills the tiers before it ... with the remaining lifetime, never a fresh one").
+ */
+import { EntryFlag, storageTtl } from '../entry.ts'
+import type { StatusEntry } from '../observe/lookup-status.ts'
+import { serveEntry } from '../serve.ts'
+import { KEEP_FOR_REVALIDATION_MS, quietly, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
+
+export function hit(context: StackContext, state: RequestState, found: Found, now: number): Response {
+  const { status } = state
+  status.note(found.tier, { hit: true, ttl: ttlSeconds(found.entry, now), ...bound(context, state, now) })
+  status.servedBy = found.tier
+  status.outcome = 'hit'
+  context.stats.record(`${found.tier}_hits`)
+  promote(context, state, found)
+  return serveEntry(state.request, found.entry, now, status, undefined, found.stream)
+}
+
+/** The staleness bound in force for a hit: δ, and how old this isolate's purge-log view is. */
+export function bound(context: StackContext, state: RequestState, now: number): Pick<StatusEntry, 'delta' | 'viewAge'> {
+  if (!context.coherence.shared) return {}
+  const age = context.coherence.viewAge(now)
+  return { delta: state.deltaMs, viewAge: Number.isFinite(age) ? Math.max(0, Math.round(age)) : undefined }
+}
+
+/** Copies an entry found in a lower tier into the tiers above it, with its remaining lifetime. */
+export function promote(context: StackContext, state: RequestState, found: Found): void {
+  // A streamed (large) edge entry is too big for memory, and the edge is where it already lives.
+  if (found.stream) return
+  const now = context.options.now()
+  const ttl = storageTtl(found.entry, now, KEEP_FOR_REVALIDATION_MS)
+  if (ttl <= 0) return
+  const { memory, edge } = context.tiers
+  if (found.tier !== 'memory' && memory) {
+    if (memory.set(found.key, found.entry, ttl, now)) state.status.note('memory', { stored: true })
+  }
+  if (found.tier === 'redis' && edge && !(found.entry.flags & EntryFlag.PerUser) && !edge.unavailableReason(now) && edge.fits(found.entry)) {
+    state.status.note('edge', { stored: true })
+    state.ctx.waitUntil(quietly(edge.set(found.key, found.entry, ttl)))
+    if (state.varyIndex) state.ctx.waitUntil(quietly(edge.set(state.primaryKey, state.varyIndex, state.varyIndex.expiresAt - now)))
+  }
+}

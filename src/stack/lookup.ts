@@ -1,0 +1,246 @@
+/**
+ * @module The read path below memory: coalesce concurrent misses in the isolate, then walk the edge and
+ * Redis (following a URL's vary index to the variant the request selects), wait briefly for another
+ * isolate's fill when Redis says one holds the lease, and go to the origin only when nothing usable is
+ * found. Every tier failure falls through to the next tier (design.md §6).
+ */
+import { entryHeader, type CacheEntry, type Stored, type VaryIndex } from '../entry.ts'
+import { parseVary, variantKeySuffix } from '../policy/vary.ts'
+import { serveEntry } from '../serve.ts'
+import type { FlightResult } from '../coherence/flight.ts'
+import type { SharedTier } from '../tiers/tier.ts'
+import { leaseTokenOf, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
+import { credentialMiss } from './forward.ts'
+import { hit } from './hit.ts'
+import { admit, usable } from './judge.ts'
+import { fetchAndMaybeStore } from './origin-fill.ts'
+import { fromStale } from './serve-stale.ts'
+
+/** Redis poll interval while another isolate holds the fill lease. */
+const LEASE_POLL_MS = 25
+
+/** Reads memory at the primary key and judges what it finds at `now`, the time the caller judges freshness at. */
+export function memoryGet(context: StackContext, state: RequestState, now: number): Found | undefined {
+  const memory = context.tiers.memory
+  if (!memory) return undefined
+  const value = memory.get(state.primaryKey, now)
+  if (value?.kind === 'vary') {
+    state.varyIndex = value
+    return undefined
+  }
+  if (value?.kind === 'entry') {
+    const admitted = admit(context, state, { entry: value, tier: 'memory', key: state.primaryKey }, now)
+    if (admitted) return admitted
+  }
+  state.status.note('memory', { fwd: 'miss' })
+  return undefined
+}
+
+/** Below memory: one lookup per key per isolate, shared with concurrent requests through a flight. */
+export async function lookupBelowMemory(context: StackContext, state: RequestState, stale: Found | undefined): Promise<Response> {
+  const { request, status } = state
+  const { options } = context
+  // Coalesce in the isolate before touching shared tiers: 200 concurrent requests cost one lookup.
+  const joined = context.flights.join(state.key, options.coalesceWaitMs + options.originTimeoutMs)
+  if (joined.role === 'waiter') {
+    const result = await status.timed('collapsed', () => joined.wait(options.coalesceWaitMs))
+    if (result !== 'timeout' && result.kind === 'value') {
+      const shared = await reusable(context, state, result.value)
+      if (shared) {
+        status.note('memory', { hit: true, collapsed: true, ttl: ttlSeconds(shared, options.now()) })
+        context.stats.record('collapsed')
+        status.servedBy = 'memory'
+        status.outcome = 'hit'
+        return serveEntry(request, shared, options.now(), status)
+      }
+    }
+    // The leader's answer was a streamed (large) body, which can be read once: read the edge ourselves.
+    if (result !== 'timeout' && result.kind === 'unshareable' && result.reason === 'streamed') {
+      return lookupShared(context, state, stale, () => {})
+    }
+    status.note('memory', { fwd: 'miss', detail: result === 'timeout' ? 'collapse-timeout' : 'collapse-unshareable' })
+    return fetchAndMaybeStore(context, state, stale)
+  }
+
+  let published = false
+  const publish = (result: FlightResult<CacheEntry>) => {
+    if (!published) joined.publish(result)
+    published = true
+  }
+  try {
+    return await lookupShared(context, state, stale, publish)
+  } finally {
+    publish({ kind: 'unshareable', reason: 'leader-failed' })
+  }
+}
+
+/** Resolves the variant key once the URL's vary index is known. */
+async function selectVariant(state: RequestState, index: VaryIndex): Promise<void> {
+  state.varyIndex = index
+  state.key = `${state.primaryKey}|v=${await variantKeySuffix(index.varyOn, state.request.headers)}`
+}
+
+/** Walks edge then Redis (memory already missed or was stale), then the origin. */
+async function lookupShared(
+  context: StackContext,
+  state: RequestState,
+  stale: Found | undefined,
+  publish: (r: FlightResult<CacheEntry>) => void
+): Promise<Response> {
+  const { status } = state
+  const now = () => context.options.now()
+  if (state.varyIndex) {
+    await selectVariant(state, state.varyIndex)
+    const stored = context.tiers.memory?.get(state.key, now())
+    const variant = stored?.kind === 'entry' ? admit(context, state, { entry: stored, tier: 'memory', key: state.key }) : undefined
+    if (variant) {
+      const verdict = usable(state, variant.entry, now())
+      if (verdict === 'fresh') {
+        publish({ kind: 'value', value: variant.entry })
+        return hit(context, state, variant, now())
+      }
+      if (verdict === 'refuse') return credentialMiss(context, state)
+      stale = variant
+    } else {
+      status.note('memory', { fwd: 'vary-miss' })
+    }
+  }
+
+  for (const tier of [context.tiers.edge, context.tiers.redis]) {
+    if (!tier) continue
+    const found = await readTier(context, state, tier)
+    if (!found) continue
+    const verdict = usable(state, found.entry, now())
+    if (verdict === 'refuse') {
+      void found.stream?.cancel().catch(() => {})
+      return credentialMiss(context, state)
+    }
+    if (verdict === 'fresh') {
+      void stale?.stream?.cancel().catch(() => {})
+      publish(found.streamed ? { kind: 'unshareable', reason: 'streamed' } : { kind: 'value', value: found.entry })
+      return hit(context, state, found, now())
+    }
+    status.note(found.tier, { fwd: 'stale', ttl: ttlSeconds(found.entry, now()) })
+    if (!stale || found.entry.bornAt > stale.entry.bornAt) {
+      void stale?.stream?.cancel().catch(() => {})
+      stale = found
+    } else {
+      void found.stream?.cancel().catch(() => {})
+    }
+  }
+
+  if (stale) return fromStale(context, state, stale, publish)
+
+  if (state.redisRole === 'follower') {
+    const filled = await awaitOtherFill(context, state)
+    if (filled) {
+      // The other fetcher's fill answers this request only if this request could have been served it.
+      const verdict = usable(state, filled.entry, now())
+      if (verdict === 'refuse') return credentialMiss(context, state)
+      if (verdict === 'fresh') {
+        publish({ kind: 'value', value: filled.entry })
+        return hit(context, state, filled, now())
+      }
+    }
+  }
+  return fetchAndMaybeStore(context, state, undefined, publish)
+}
+
+/** Reads one shared tier at the request's key (following a vary index); errors fall through. */
+export async function readTier(context: StackContext, state: RequestState, tier: SharedTier): Promise<Found | undefined> {
+  const { status } = state
+  const reason = tier.unavailableReason(context.options.now())
+  if (reason) {
+    status.note(tier.name, { fwd: 'miss', detail: reason })
+    return undefined
+  }
+  try {
+    let found = await status.timed(tier.name, () => tierGet(context, state, tier, state.key))
+    if (found?.value.kind === 'vary') {
+      const index = found.value
+      await selectVariant(state, index)
+      context.tiers.memory?.set(state.primaryKey, index, index.expiresAt - context.options.now(), context.options.now())
+      found = await status.timed(tier.name, () => tierGet(context, state, tier, state.key))
+      if (found?.value.kind !== 'entry') {
+        status.note(tier.name, { fwd: 'vary-miss' })
+        return undefined
+      }
+    }
+    if (found?.value.kind === 'entry') {
+      const admitted = admit(context, state, { entry: found.value, tier: tier.name, key: state.key, streamed: Boolean(found.stream), stream: found.stream })
+      if (admitted) return admitted
+    }
+    status.note(tier.name, { fwd: 'miss' })
+  } catch (error) {
+    status.note(tier.name, { fwd: 'miss', detail: `${tier.name}-error` })
+    context.stats.record(`${tier.name}_errors`)
+    console.warn(`[tiercache] ${(error as Error).message}`)
+  }
+  return undefined
+}
+
+/** A shared tier's value at `key`: the edge may hand a large body back as a stream. */
+async function tierGet(
+  context: StackContext,
+  state: RequestState,
+  tier: SharedTier,
+  key: string
+): Promise<{ value: Stored; stream?: ReadableStream<Uint8Array> } | undefined> {
+  const { edge, redis } = context.tiers
+  if (tier === edge && edge) {
+    const found = await edge.read(key)
+    return found && { value: found.value, stream: found.stream }
+  }
+  if (tier !== redis || !redis) {
+    const value = await tier.get(key)
+    return value && { value }
+  }
+  const result = await redis.lookup(key, leaseTokenOf(state), context.options.leaseMs, state.kind)
+  context.stats.record('redis_requests')
+  state.purgeSeq = Math.max(state.purgeSeq, result.seq)
+  if (result.kind === 'value') return { value: result.value }
+  state.redisRole = result.kind
+  return undefined
+}
+
+/** Polls Redis while another isolate's fill holds the lease; gives up at the coalesce deadline. */
+async function awaitOtherFill(context: StackContext, state: RequestState): Promise<Found | undefined> {
+  const redis = context.tiers.redis
+  if (!redis) return undefined
+  const deadline = performance.now() + context.options.coalesceWaitMs
+  while (performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS))
+    try {
+      const result = await state.status.timed('redis', () => redis.lookup(state.key, leaseTokenOf(state), context.options.leaseMs, state.kind))
+      context.stats.record('redis_requests')
+      state.purgeSeq = Math.max(state.purgeSeq, result.seq)
+      if (result.kind === 'value' && result.value.kind === 'entry') {
+        state.status.note('redis', { collapsed: true })
+        return admit(context, state, { entry: result.value, tier: 'redis', key: state.key })
+      }
+      if (result.kind !== 'follower') {
+        // The other fetcher gave up (its lease was released): this request took the lease, or learned the
+        // answer is not shareable; either way it goes to the origin now.
+        state.redisRole = result.kind === 'value' ? undefined : result.kind
+        return undefined
+      }
+    } catch {
+      return undefined
+    }
+  }
+  state.status.note('redis', { detail: 'lease-wait-timeout' })
+  return undefined
+}
+
+/** A flight's value reused by a waiter: only if it is what this request could have been served. */
+async function reusable(context: StackContext, state: RequestState, entry: CacheEntry): Promise<CacheEntry | undefined> {
+  if (usable(state, entry, context.options.now()) !== 'fresh') return undefined
+  const vary = parseVary(entryHeader(entry, 'vary') ?? null)
+  if (vary === '*') return undefined
+  if (vary.length > 0) {
+    const mine = `${state.primaryKey}|v=${await variantKeySuffix(vary, state.request.headers)}`
+    const theirs = context.tiers.memory?.get(mine, context.options.now())
+    return theirs?.kind === 'entry' ? theirs : undefined
+  }
+  return entry
+}

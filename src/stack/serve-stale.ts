@@ -1,0 +1,65 @@
+/**
+ * @module Serving a stale copy: within `stale-while-revalidate` at once, with one background refresh per key
+ * per isolate (RFC 5861 §3); within `stale-if-error` when the origin fails (RFC 5861 §4); never when
+ * `must-revalidate`, `proxy-revalidate`, `s-maxage` or `no-cache` forbid it (RFC 9111 §4.2.4).
+ */
+import { EntryFlag, remainingFreshness, type CacheEntry } from '../entry.ts'
+import { LookupStatus } from '../observe/lookup-status.ts'
+import { serveEntry } from '../serve.ts'
+import type { FlightResult } from '../coherence/flight.ts'
+import { ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
+import { fetchAndMaybeStore } from './origin-fill.ts'
+
+/** May this stale entry be served while it is refreshed (RFC 5861 §3; forbidden by §4.2.4 rules)? */
+export function withinSwr(state: RequestState, entry: CacheEntry, now: number): boolean {
+  if (entry.flags & (EntryFlag.MustRevalidate | EntryFlag.NoCache)) return false
+  if (state.requestDirectives.has('no-cache') || state.requestDirectives.has('max-age')) return false
+  return -remainingFreshness(entry, now) < entry.swrMs
+}
+
+/** Serves or refreshes from a stale copy (RFC 5861, RFC 9111 §4.2.4 and §4.3). */
+export async function fromStale(
+  context: StackContext,
+  state: RequestState,
+  stale: Found,
+  publish?: (r: FlightResult<CacheEntry>) => void
+): Promise<Response> {
+  const now = context.options.now()
+  const { entry } = stale
+  if (!withinSwr(state, entry, now)) return fetchAndMaybeStore(context, state, stale, publish)
+  // A streamed body can be read once: waiters fetch their own copy.
+  publish?.(stale.streamed ? { kind: 'unshareable', reason: 'streamed' } : { kind: 'value', value: entry })
+  state.status.note(stale.tier, { hit: true, ttl: ttlSeconds(entry, now), detail: 'stale-while-revalidate' })
+  state.status.servedBy = stale.tier
+  state.status.outcome = 'stale'
+  context.stats.record('stale_served')
+  if (!context.refreshing.has(stale.key)) {
+    context.refreshing.add(stale.key)
+    // The refresh revalidates with the stale copy's validators; its stream goes to this client, so a 304
+    // for a streamed entry reads the edge again (origin-fill.ts).
+    const background: RequestState = { ...state, status: new LookupStatus() }
+    const source: Found = { ...stale, stream: undefined }
+    state.ctx.waitUntil(
+      fetchAndMaybeStore(context, background, source)
+        .then(
+          (response) => response.body?.cancel(),
+          () => {}
+        )
+        .finally(() => context.refreshing.delete(stale.key))
+    )
+  }
+  return serveEntry(state.request, entry, now, state.status, undefined, stale.stream)
+}
+
+/** The stale copy, if `stale-if-error` allows serving it for this upstream failure (RFC 5861 §4). */
+export function staleIfError(context: StackContext, state: RequestState, stale: Found | undefined, upstreamStatus: number): Response | undefined {
+  if (!stale) return undefined
+  const now = context.options.now()
+  const overdue = -remainingFreshness(stale.entry, now)
+  if (stale.entry.flags & EntryFlag.MustRevalidate || overdue >= stale.entry.sieMs) return undefined
+  state.status.note(stale.tier, { hit: true, ttl: ttlSeconds(stale.entry, now), fwdStatus: upstreamStatus, detail: 'stale-if-error' })
+  state.status.servedBy = stale.tier
+  state.status.outcome = 'stale'
+  context.stats.record('stale_if_error')
+  return serveEntry(state.request, stale.entry, now, state.status, undefined, stale.stream)
+}
