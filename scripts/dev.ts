@@ -18,6 +18,13 @@ const WORKER_PORT = Number(process.env.TIERCACHE_PORT ?? 8787)
 const ORIGIN_PORT = Number(process.env.DEMO_ORIGIN_PORT ?? 8788)
 const UPSTASH_PORT = Number(process.env.UPSTASH_LOCAL_PORT ?? 8079)
 const DEV_TOKEN = 'tiercache-dev-token'
+/** Route rules for the demo origin's personalised pages (README "Per-user and per-cohort caching"). */
+const DEV_ROUTES = JSON.stringify([
+  { pattern: '/p/', perUser: { identity: 'authorization' } },
+  { pattern: '/cohort/country', cohort: { headers: ['cf-ipcountry'] } },
+  { pattern: '/cohort/ab', cohort: { cookies: ['ab'] } },
+])
+
 const DEV_PURGE_SECRET = 'tiercache-dev-purge-secret'
 
 const cleanups: Array<() => Promise<void>> = []
@@ -69,6 +76,8 @@ try {
     UPSTASH_REDIS_REST_URL: upstashUrl,
     UPSTASH_REDIS_REST_TOKEN: upstashToken,
     PURGE_SECRET: DEV_PURGE_SECRET,
+    // The demo origin's per-user pages (/p/*) and per-cohort pages (/cohort/*), cached per user and cohort.
+    ROUTES: process.env.ROUTES ?? DEV_ROUTES,
   }
   const wranglerBin = path.join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
   const args = [wranglerBin, 'dev', '--ip', '127.0.0.1', '--port', String(WORKER_PORT), '--show-interactive-dev-session=false']

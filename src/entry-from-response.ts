@@ -13,6 +13,7 @@ import { HOP_BY_HOP_HEADERS } from './origin.ts'
 import { correctedInitialAge, freshnessLifetime, staleWindows } from './policy/freshness.ts'
 import { parseRequestDirectives, selectTargetedDirectives, type Directives } from './policy/cache-control.ts'
 import { isStorable } from './policy/storable.ts'
+import { userTag } from './coherence/purge-record.ts'
 
 /** Targeted cache-control fields we obey, most specific first (RFC 9213 §2). */
 export const TARGETED_FIELDS: readonly string[] = ['cloudflare-cdn-cache-control', 'cdn-cache-control']
@@ -40,6 +41,10 @@ export interface FillContext {
   routeTtl: number | undefined
   routeTags: string[]
   perUser: boolean
+  /** The per-user identity hash, when `perUser`: every such entry carries the user's purge tag. */
+  identity?: string
+  /** The key holds a cohort cookie: clients get the entry as `private` (Vary cannot name a cookie). */
+  privateDownstream?: boolean
   heuristic: { fraction: number; maxSeconds: number } | false
   maxBodyBytes: number
   purgeSeq: number
@@ -78,7 +83,9 @@ export function planEntry(ctx: FillContext): FillDecision {
     directives,
     source,
     requestDirectives,
-    options: {},
+    // Per-user entries are this user's alone (keyed on the identity hash, never in the shared edge), so
+    // the §3.5 credential rule and §5.2.2.7 `private` do not apply to them; `no-store` still does.
+    options: ctx.perUser ? { allowAuthorized: true, allowPrivate: true } : {},
   })
   if (!storability.storable) return { ok: false, reason: storability.reason }
 
@@ -113,6 +120,7 @@ export function planEntry(ctx: FillContext): FillDecision {
     flags |= EntryFlag.SharedWithCredentials
   }
   if (ctx.perUser) flags |= EntryFlag.PerUser
+  if (ctx.privateDownstream) flags |= EntryFlag.PrivateDownstream
 
   const initialAge = correctedInitialAge({
     ageHeader: response.headers.get('age'),
@@ -131,7 +139,7 @@ export function planEntry(ctx: FillContext): FillDecision {
     swrMs: windows.swrMs,
     sieMs: windows.sieMs,
     flags,
-    tags: [...new Set([...splitTags(response.headers), ...ctx.routeTags])],
+    tags: [...new Set([...splitTags(response.headers), ...ctx.routeTags, ...(ctx.identity ? [userTag(ctx.identity)] : [])])],
     purgeSeq: ctx.purgeSeq,
   }
   return { ok: true, entry, directives }

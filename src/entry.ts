@@ -17,6 +17,11 @@ export const EntryFlag = {
   SharedWithCredentials: 4,
   /** Cached per user (opt-in route): kept out of the edge tier, sent to clients as `private`. */
   PerUser: 8,
+  /**
+   * Keyed on something `Vary` cannot name (a cohort cookie): sent to clients as `private`, so no shared
+   * cache downstream stores it under the URL alone.
+   */
+  PrivateDownstream: 16,
 } as const
 export type EntryFlag = (typeof EntryFlag)[keyof typeof EntryFlag]
 

@@ -3,7 +3,8 @@
  * The deployable worker is `src/worker.ts`; this barrel is for using the engine in your own Hono app.
  */
 export { tieredCache, type TieredCacheMiddlewareOptions } from './middleware.ts'
-export type { TieredCacheOptions, RouteRule, MemoryTierOptions, EdgeTierOptions, RedisTierOptions, PerUserOptions } from './options.ts'
+export type { TieredCacheOptions, RouteRule, MemoryTierOptions, EdgeTierOptions, RedisTierOptions, PerUserOptions, CohortOptions } from './options.ts'
+export { identityHash } from './routes.ts'
 export { signPurge, computeSignature, SIGNATURE_HEADER } from './purge/signature.ts'
 export type { PurgeReceipt } from './purge/fanout.ts'
 export { errors, ConfigError, OriginError, TierError, CodecError } from './errors.ts'

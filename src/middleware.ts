@@ -4,7 +4,7 @@
 import type { Context, MiddlewareHandler, Next } from 'hono'
 import { createEngine, type Engine } from './engine.ts'
 import { resolveOptions, type TieredCacheOptions } from './options.ts'
-import { identityHash, matchRoute, readIdentity } from './routes.ts'
+import { keyParts, matchRoute } from './routes.ts'
 import type { Produce, WaitUntil } from './stack/stack.ts'
 
 /** Middleware options: the engine's options plus where misses are answered from. */
@@ -83,9 +83,8 @@ export function tieredCacheWithEngine(engine: Engine, origin?: Produce): Middlew
     if (IGNORED_METHODS.has(request.method)) return stack.handlePassThrough(request, produce).then(finish)
     if (!SAFE_METHODS.has(request.method)) return stack.handleUnsafe(request, ctx, produce).then(finish)
     const route = matchRoute(options.routes, path)
-    if (route?.perUser) {
-      const raw = readIdentity(request, route.perUser.identity)
-      if (raw) return identityHash(raw).then((identity) => stack.handle(request, route, identity, ctx, produce)).then(finish)
+    if (route?.perUser || route?.cohort) {
+      return keyParts(request, route).then((parts) => stack.handle(request, route, parts, ctx, produce)).then(finish)
     }
     const response = stack.handle(request, route, undefined, ctx, produce)
     return response instanceof Promise ? response.then(finish) : finish(response)

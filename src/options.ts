@@ -15,6 +15,35 @@ export interface PerUserOptions {
   identity: 'authorization' | `cookie:${string}`
 }
 
+/**
+ * Per-cohort caching for a route: a page that differs by country, device class or experiment bucket is
+ * cached once per cohort instead of not at all. Values are read from the request, never trusted as keys
+ * raw (they are hashed), and the number of cohorts per URL is capped.
+ */
+export interface CohortOptions {
+  /**
+   * Request headers whose values select the cohort (`CF-IPCountry`, a device class header your edge sets).
+   * They are handled as if the origin had sent them in `Vary`, so clients and downstream caches see
+   * `Vary` naming them too.
+   * @default []
+   */
+  headers?: string[]
+  /**
+   * Cookies whose values select the cohort (an A/B bucket such as `ab`). `Vary` cannot name a cookie, so
+   * these responses go to clients as `Cache-Control: private`.
+   * @default []
+   */
+  cookies?: string[]
+  /** Query parameters whose values join the key, even where `ignoreQueryParams` would drop them. @default [] */
+  query?: string[]
+  /**
+   * Distinct cohorts per URL this isolate caches; requests of further cohorts go to the origin uncached
+   * (`Cache-Status` `detail=cohort-limit`), so a header with unbounded values cannot flood the tiers.
+   * @default 32
+   */
+  maxCohorts?: number
+}
+
 /** A route rule: the first rule whose pattern matches the request path applies. */
 export interface RouteRule {
   /** A path prefix (`/api/`) or a glob with a trailing `*` (`/assets/*`). */
@@ -29,6 +58,8 @@ export interface RouteRule {
   ttl?: number
   /** Opt-in per-user caching; entries stay out of the edge tier and go to clients as `private`. */
   perUser?: PerUserOptions
+  /** Opt-in per-cohort caching (country, device class, experiment bucket). @default undefined */
+  cohort?: CohortOptions
   /** Extra tags attached to every entry stored under this route (for purge by tag). @default [] */
   tags?: string[]
   /** Staleness bound δ for this route, in ms (see {@link TieredCacheOptions.coherenceDeltaMs}). */
@@ -164,10 +195,35 @@ const resolveRoute = (rule: RouteRule, i: number): RouteRule => {
     throw new ConfigError(`routes[${i}].deltaMs must be a positive integer number of ms`)
   }
   const identity = rule.perUser?.identity
+  if (rule.perUser !== undefined && identity === undefined) {
+    throw new ConfigError(`routes[${i}].perUser needs an identity: "authorization" or "cookie:<name>"`)
+  }
   if (identity !== undefined && identity !== 'authorization' && !/^cookie:[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(identity)) {
     throw new ConfigError(`routes[${i}].perUser.identity must be "authorization" or "cookie:<name>", got "${identity}"`)
   }
-  return { ...rule, tags: rule.tags ?? [] }
+  return { ...rule, tags: rule.tags ?? [], ...(rule.cohort ? { cohort: resolveCohort(rule.cohort, i) } : {}) }
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+const resolveCohort = (cohort: CohortOptions, i: number): Required<CohortOptions> => {
+  const names = (field: 'headers' | 'cookies' | 'query', valid: (name: string) => boolean): string[] => {
+    const list = cohort[field] ?? []
+    if (!Array.isArray(list) || !list.every((n) => typeof n === 'string' && valid(n))) {
+      throw new ConfigError(`routes[${i}].cohort.${field} must be a list of ${field === 'query' ? 'parameter' : field === 'cookies' ? 'cookie' : 'header'} names`)
+    }
+    return field === 'headers' ? list.map((n) => n.toLowerCase()) : list
+  }
+  const resolved = {
+    headers: names('headers', (n) => TOKEN.test(n)),
+    cookies: names('cookies', (n) => TOKEN.test(n)),
+    query: names('query', (n) => n.length > 0 && n.length <= 256),
+    maxCohorts: positiveInt(`routes[${i}].cohort.maxCohorts`, cohort.maxCohorts, 32),
+  }
+  if (resolved.headers.length + resolved.cookies.length + resolved.query.length === 0) {
+    throw new ConfigError(`routes[${i}].cohort needs at least one of headers, cookies or query`)
+  }
+  return resolved
 }
 
 const resolveCloudflare = (config: ZonePurgeConfig | undefined): ZonePurgeConfig | undefined => {

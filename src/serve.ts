@@ -29,13 +29,17 @@ const template = (entry: CacheEntry): Headers => {
     for (const [name, value] of entry.headers) if (!NOT_FORWARDED.has(name)) headers.append(name, value)
     // The stored body's length, for GET and HEAD alike (a streamed entry's length is set per response).
     if (entry.status !== 204 && entry.status !== 304 && entry.body.byteLength > 0) headers.set('content-length', String(entry.body.byteLength))
-    if (entry.flags & EntryFlag.PerUser) headers.set('cache-control', privateCacheControl(headers.get('cache-control')))
+    if (entry.flags & (EntryFlag.PerUser | EntryFlag.PrivateDownstream)) headers.set('cache-control', privateCacheControl(headers.get('cache-control')))
     templateByEntry.set(entry, headers)
   }
   return headers
 }
 
-/** Rewrites `Cache-Control` for a per-user entry so no downstream shared cache keeps it. */
+/**
+ * Rewrites `Cache-Control` for a per-user or cookie-cohort entry so no downstream shared cache keeps it:
+ * `private` (RFC 9111 §5.2.2.7) replaces `public`, `s-maxage` and `proxy-revalidate`, which speak only to
+ * shared caches; `max-age` and the rest stay, so the browser still caches it for its user.
+ */
 export function privateCacheControl(value: string | null): string {
   const kept = (value ?? '')
     .split(',')

@@ -62,6 +62,14 @@ export function judge(entry: CacheEntry, primaryKey: string, records: readonly P
   return verdict
 }
 
+/**
+ * The purge tag every per-user entry carries: a purge `{"users": [hash]}` is a purge by this tag, so the
+ * Redis tag index, memory eviction and the purge log handle one user's copies with no extra machinery.
+ * Never sent to Cloudflare (per-user entries never reach the edge).
+ */
+export const userTag = (identityHash: string): string => `${USER_TAG_PREFIX}${identityHash}`
+export const USER_TAG_PREFIX = 'tiercache-user:'
+
 /** `Cache-Tag` every edge entry carries, so "purge everything" is one zone purge by tag. */
 export const ALL_ENTRIES_TAG = 'tiercache-all'
 

@@ -33,6 +33,11 @@ export interface StatusEntry {
   delta?: number
   /** Extension parameter: age of this isolate's purge-log view when it served the hit, in ms. */
   viewAge?: number
+  /**
+   * Extension parameter: the per-user or per-cohort bucket the key selected (`user:<8 chars of the
+   * identity hash>`, `cohort:<8 chars of the cohort id>`), never the identity or the cohort's values.
+   */
+  bucket?: string
 }
 
 const ORDER: StatusName[] = ['bypass', 'redis', 'edge', 'memory']
@@ -84,6 +89,7 @@ export class LookupStatus {
       if (e.collapsed) params.push('collapsed')
       if (e.delta !== undefined) params.push(`delta=${e.delta}`)
       if (e.viewAge !== undefined) params.push(`view-age=${e.viewAge}`)
+      if (e.bucket) params.push(`bucket="${e.bucket}"`)
       if (e.detail) params.push(`detail=${serialiseDetail(e.detail)}`)
       parts.push(params.join('; '))
     }

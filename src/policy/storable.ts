@@ -75,6 +75,13 @@ export type StorabilityInput = {
      * @default false
      */
     allowAuthorized?: boolean
+    /**
+     * Store responses marked `private` (unqualified). Only for opt-in per-user caching: the entry is then
+     * a private cache's entry for that one user (RFC 9111 §5.2.2.7 forbids it to *shared* caches), keyed
+     * on a hash of the identity and sent downstream as `private` (design.md §4 rule 1).
+     * @default false
+     */
+    allowPrivate?: boolean
   }
 }
 
@@ -107,11 +114,11 @@ function explicitlyCacheable(d: Directives, headers: Headers, source: string): b
  * 3. `must-understand` with a status we do not understand. With one we do, "the cache SHOULD ignore
  *    the no-store directive" (§5.2.2.3).
  * 4. `no-store` in the response or the request (§5.2.1.5, §5.2.2.5).
- * 5. `private` unqualified (§5.2.2.7: "a shared cache MUST NOT store the response"). The qualified
- *    form stores the response without the named fields.
+ * 5. `private` unqualified (§5.2.2.7: "a shared cache MUST NOT store the response"), unless
+ *    `allowPrivate` (per-user caching). The qualified form stores the response without the named fields.
  * 6. `Vary: *` (§4.1: it "always fails to match").
  * 7. `Authorization` in the request unless the response has `public`, `s-maxage` or `must-revalidate`
- *    (§3.5), or `allowAuthorized` is set.
+ *    (§3.5), or `allowAuthorized` is set (per-user caching).
  * 8. `Set-Cookie`, unless named in `private="..."` or `no-cache="..."` (then it is stripped).
  * 9. Freshness: a status in `cacheableStatuses`, or explicit freshness/cacheability (`max-age`,
  *    `s-maxage`, `Expires`, `public`). Errors (4xx/5xx) need the explicit kind (design.md §4 rule 3).
@@ -143,7 +150,7 @@ export function isStorable(input: StorabilityInput): StorabilityResult {
   // "The unqualified private response directive indicates that a shared cache MUST NOT store the
   // response" (§5.2.2.7).
   const privateFields = fieldNames(d.get('private'))
-  if (privateFields === true) return no(NotStorableReason.Private)
+  if (privateFields === true && options.allowPrivate !== true) return no(NotStorableReason.Private)
 
   if (parseVary(res.get('vary')) === '*') return no(NotStorableReason.VaryStar)
 
@@ -163,7 +170,7 @@ export function isStorable(input: StorabilityInput): StorabilityResult {
   // Qualified no-cache: "the listed fields MUST NOT be sent in the response to a subsequent request
   // without successful revalidation" (§5.2.2.4). Never sending them from cache satisfies that.
   const noCacheFields = fieldNames(d.get('no-cache'))
-  const named = new Set([...privateFields, ...(noCacheFields === true ? [] : noCacheFields)])
+  const named = new Set([...(privateFields === true ? [] : privateFields), ...(noCacheFields === true ? [] : noCacheFields)])
   if (res.has('set-cookie') && !named.has('set-cookie')) return no(NotStorableReason.SetCookie)
 
   const cacheable = options.cacheableStatuses ?? DEFAULT_CACHEABLE_STATUSES

@@ -8,7 +8,7 @@
  */
 import type { Coherence } from '../coherence/coherence.ts'
 import type { PurgeLog, PurgeScope } from '../coherence/purge-log.ts'
-import { ALL_ENTRIES_TAG, recordMatches, urlTag, type PurgeRecord } from '../coherence/purge-record.ts'
+import { ALL_ENTRIES_TAG, USER_TAG_PREFIX, recordMatches, urlTag, type PurgeRecord } from '../coherence/purge-record.ts'
 import type { EdgeTier } from '../tiers/edge.ts'
 import type { MemoryTier } from '../tiers/memory.ts'
 import type { ZonePurgeOutcome, ZonePurger } from './cloudflare.ts'
@@ -49,6 +49,9 @@ export interface FanoutDeps {
   deltaMs: number
   now: () => number
 }
+
+/** The tags that can name edge entries (per-user tags never do). */
+const edgeTags = (tags: string[]): string[] => tags.filter((tag) => !tag.startsWith(USER_TAG_PREFIX))
 
 export class PurgeFanout {
   readonly #deps: FanoutDeps
@@ -128,9 +131,10 @@ export class PurgeFanout {
   async #purgeZone(zone: ZonePurger | undefined, scope: PurgeScope): Promise<PurgeReceipt['cloudflare']> {
     if (!zone) return { status: 'off' }
     if (scope.soft) return { status: 'skipped', reason: 'soft purge: edge copies turn stale through the purge log' }
-    // Prefix purges are not forwarded: each data centre's isolates refuse those entries within δ.
-    const tags = [...scope.tags, ...scope.urls.map(urlTag), ...(scope.all ? [ALL_ENTRIES_TAG] : [])]
-    if (tags.length === 0) return { status: 'skipped', reason: 'prefix purges are enforced by the purge log' }
+    // Prefix purges are not forwarded: each data centre's isolates refuse those entries within δ. User
+    // tags are not either: per-user entries never reach the edge.
+    const tags = [...edgeTags(scope.tags), ...scope.urls.map(urlTag), ...(scope.all ? [ALL_ENTRIES_TAG] : [])]
+    if (tags.length === 0) return { status: 'skipped', reason: 'no edge tags: prefix and per-user purges are enforced by the purge log' }
     try {
       return await zone.purgeTags([...new Set(tags)])
     } catch (error) {
@@ -142,7 +146,7 @@ export class PurgeFanout {
     const purge = ctx?.cache?.purge
     if (typeof purge !== 'function') return { status: 'unavailable' }
     try {
-      const tags = [...scope.tags, ...scope.urls.map(urlTag)]
+      const tags = [...edgeTags(scope.tags), ...scope.urls.map(urlTag)]
       if (!scope.all && tags.length === 0) return { status: 'unavailable' }
       await purge.call(ctx?.cache, scope.all ? { purgeEverything: true } : { tags })
       return { status: 'purged' }

@@ -1,7 +1,8 @@
 /**
  * @module The purge request body: a strict schema with precise error messages.
  *
- * `{ urls?, tags?, prefixes?, everything?, soft?, id? }` — at least one scope. URLs and prefixes are
+ * `{ urls?, tags?, prefixes?, users?, everything?, soft?, id? }` — at least one scope. `users` are per-user
+ * identity hashes (src/routes.ts `identityHash`): every cached copy of those users is purged. URLs and prefixes are
  * absolute http(s) URLs or paths (resolved against the webhook's own origin); tags are what origins
  * send in `Cache-Tag` / `Surrogate-Key` (printable ASCII, no comma or space, ≤ 1,024 characters, as
  * Cloudflare accepts them). Unknown fields are an error, not ignored: a typo must not purge nothing.
@@ -12,6 +13,8 @@ export interface PurgeRequest {
   urls: string[]
   tags: string[]
   prefixes: string[]
+  /** Identity hashes whose per-user entries are purged. */
+  users: string[]
   everything: boolean
   soft: boolean
   id: string | undefined
@@ -19,7 +22,9 @@ export interface PurgeRequest {
 
 /** Most items per list in one purge request. */
 export const MAX_ITEMS = 1000
-const FIELDS = new Set(['urls', 'tags', 'prefixes', 'everything', 'soft', 'id'])
+const FIELDS = new Set(['urls', 'tags', 'prefixes', 'users', 'everything', 'soft', 'id'])
+/** An identity hash: 22 base64url characters (128 bits of SHA-256). */
+const USER = /^[A-Za-z0-9_-]{22}$/
 const TAG = /^[\x21-\x2b\x2d-\x7e]{1,1024}$/
 const ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -67,6 +72,8 @@ export function parsePurgeBody(text: string): Result {
   if (typeof prefixes === 'string') return { ok: false, error: prefixes }
   const tags = stringList(record, 'tags', (t) => (TAG.test(t) ? undefined : 'must be 1–1024 printable ASCII characters without commas or spaces'))
   if (typeof tags === 'string') return { ok: false, error: tags }
+  const users = stringList(record, 'users', (u) => (USER.test(u) ? undefined : 'must be an identity hash: 22 base64url characters'))
+  if (typeof users === 'string') return { ok: false, error: users }
   for (const flag of ['everything', 'soft'] as const) {
     if (record[flag] !== undefined && typeof record[flag] !== 'boolean') return { ok: false, error: `"${flag}" must be a boolean` }
   }
@@ -75,8 +82,8 @@ export function parsePurgeBody(text: string): Result {
     return { ok: false, error: '"id" must be 1–128 characters of A-Z a-z 0-9 . _ : -' }
   }
   const everything = record.everything === true
-  if (!everything && urls.length + prefixes.length + tags.length === 0) {
-    return { ok: false, error: 'nothing to purge: give "urls", "tags", "prefixes" or "everything": true' }
+  if (!everything && urls.length + prefixes.length + tags.length + users.length === 0) {
+    return { ok: false, error: 'nothing to purge: give "urls", "tags", "prefixes", "users" or "everything": true' }
   }
-  return { ok: true, value: { urls, tags, prefixes, everything, soft: record.soft === true, id: id as string | undefined } }
+  return { ok: true, value: { urls, tags, prefixes, users, everything, soft: record.soft === true, id: id as string | undefined } }
 }

@@ -12,6 +12,7 @@ import { PurgeNotCommitted, type PurgeFanout } from './fanout.ts'
 import { parsePurgeBody, type PurgeRequest } from './payload.ts'
 import { SIGNATURE_HEADER } from './signature.ts'
 import type { PurgeScope } from '../coherence/purge-log.ts'
+import { userTag } from '../coherence/purge-record.ts'
 
 /** Webhook settings. */
 export interface PurgeRouteConfig {
@@ -58,7 +59,8 @@ export function purgeScope(request: PurgeRequest, base: URL, ignoreQueryParams: 
   const key = (value: string) => cacheKey(new URL(value, base), { ignoreQueryParams })
   return {
     urls: [...new Set(request.urls.map(key))],
-    tags: [...new Set(request.tags)],
+    // A user's copies all carry the user's purge tag (src/coherence/purge-record.ts `userTag`).
+    tags: [...new Set([...request.tags, ...request.users.map(userTag)])],
     prefixes: [...new Set(request.prefixes.map(key))],
     all: request.everything,
     soft: request.soft,

@@ -17,6 +17,7 @@ import type { RedisTier } from '../tiers/redis.ts'
 import type { TierName } from '../tiers/tier.ts'
 import type { VaryIndex } from '../entry.ts'
 import type { HitForMiss, RequestKind } from './hit-for-miss.ts'
+import type { KeyParts } from '../routes.ts'
 
 /**
  * How the stack reaches the origin (or, in the middleware, the route handler). `signal` aborts when the
@@ -84,6 +85,12 @@ export interface RequestState {
   /** Which hit-for-miss marker this request reads and writes: credentialed answers never block anonymous ones. */
   kind: RequestKind
   perUser: boolean
+  /** The per-user identity hash (per-user routes). */
+  identity: string | undefined
+  /** The cohort holds a cookie: stored entries go to clients as `private`. */
+  cohortCookie: boolean
+  /** Request headers a cohort route keys on, handled as if the origin's `Vary` named them. */
+  cohortHeaders: readonly string[]
   requestDirectives: Directives
   /** Unique per fetch attempt, so only its owner releases the Redis lease; made on first use ({@link leaseTokenOf}). */
   leaseToken: string
@@ -103,21 +110,29 @@ export function requestState(
   request: Request,
   route: RouteRule | undefined,
   primaryKey: string,
-  identity: string | undefined,
+  parts: KeyParts | undefined,
   ctx: WaitUntil,
   produce: Produce
 ): RequestState {
+  const identity = parts?.identity
   const credentials = !identity && (request.headers.has('authorization') || request.headers.has('cookie'))
+  const status = new LookupStatus()
+  // Which bucket the key selects, without revealing the identity or the cohort's values (RFC 9211 extension).
+  const bucket = [identity && `user:${identity.slice(0, 8)}`, parts?.cohort && `cohort:${parts.cohort.slice(0, 8)}`].filter(Boolean).join(',')
+  if (bucket) status.note('memory', { bucket })
   return {
     request,
     route,
-    status: new LookupStatus(),
+    status,
     primaryKey,
     key: primaryKey,
     varyIndex: undefined,
     credentials,
     kind: credentials ? 'credentialed' : 'anonymous',
     perUser: Boolean(identity),
+    identity,
+    cohortCookie: parts?.cohortCookie ?? false,
+    cohortHeaders: route?.cohort?.headers ?? [],
     requestDirectives: parseRequestDirectives(request.headers),
     leaseToken: '',
     redisRole: undefined,

@@ -80,7 +80,7 @@ async function fromOrigin(context: StackContext, state: RequestState, stale: Fou
     return revalidated(context, state, stale, response.headers, fill, publish)
   }
 
-  const decision = planEntry({ ...fill, response })
+  const decision = planEntry({ ...fill, response: withCohortVary(response, state.cohortHeaders) })
   if (!decision.ok) {
     call.release()
     publish?.({ kind: 'unshareable', reason: decision.reason })
@@ -180,10 +180,29 @@ function fillContext(context: StackContext, state: RequestState, requestTime: nu
     routeTtl: state.route?.ttl,
     routeTags: state.route?.tags ?? [],
     perUser: state.perUser,
+    identity: state.identity,
+    privateDownstream: state.cohortCookie,
     heuristic: context.options.heuristic,
     maxBodyBytes: Math.max(memory ? memory.maxEntryBytes : 0, edge ? edge.maxEntryBytes : 0, redis ? redis.maxEntryBytes : 0),
     purgeSeq: state.purgeSeq,
   }
+}
+
+/**
+ * The response as stored for a cohort route: the cohort's request headers are added to `Vary` (as if the
+ * origin had named them), so the tiers key each cohort apart and clients and downstream caches see which
+ * request headers the response depends on (RFC 9110 §12.5.5).
+ */
+function withCohortVary(response: Response, names: readonly string[]): Pick<Response, 'status' | 'headers'> {
+  if (names.length === 0) return response
+  const headers = new Headers(response.headers)
+  const vary = headers.get('vary')
+  if (vary?.split(',').some((v) => v.trim() === '*')) return response
+  const present = new Set((vary ?? '').split(',').map((v) => v.trim().toLowerCase()).filter(Boolean))
+  const missing = names.filter((name) => !present.has(name))
+  if (missing.length === 0) return response
+  headers.set('vary', [vary, ...missing].filter(Boolean).join(', '))
+  return { status: response.status, headers }
 }
 
 /** Remembers that the key's answer is not shareable, here (hit-for-miss) and for other isolates (Redis). */

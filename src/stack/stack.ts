@@ -28,8 +28,18 @@ import { lookupBelowMemory, memoryGet } from './lookup.ts'
 import { fetchAndMaybeStore } from './origin-fill.ts'
 import { fromStale, withinSwr } from './serve-stale.ts'
 import { handleUnsafe } from './unsafe.ts'
+import { CohortLimit } from './cohort-limit.ts'
+import type { KeyParts } from '../routes.ts'
 
 export type { Produce, Tiers, WaitUntil } from './context.ts'
+
+/** Why a GET/HEAD skips the cache entirely, if it does. */
+function bypassReason(request: Request, route: RouteRule | undefined, parts: KeyParts | undefined): string | undefined {
+  if (route?.bypass) return 'route-bypass'
+  if (request.headers.has('range')) return 'range'
+  if (route?.perUser && !parts?.identity) return 'no-identity'
+  return undefined
+}
 
 /** URLs whose cache key is memoised per isolate. */
 const KEY_MEMO_SIZE = 10_000
@@ -37,6 +47,7 @@ const KEY_MEMO_SIZE = 10_000
 export class CacheStack {
   readonly #context: StackContext
   readonly #keys = new Map<string, string>()
+  readonly #cohorts = new CohortLimit()
 
   constructor(options: ResolvedOptions, tiers: Tiers, stats: Stats, coherence: Coherence, fanout: PurgeFanout) {
     const redisBodyLimit = options.redis ? redisRawLimit(options.redis.maxEntryBytes) : 0
@@ -68,18 +79,20 @@ export class CacheStack {
   }
 
   /**
-   * Answers a GET or HEAD. `identity` is the per-user identity hash when the route opts in. A fresh
+   * Answers a GET or HEAD. `parts` are what a per-user or per-cohort route adds to the key. A fresh
    * memory hit is answered synchronously, with no promise on the hottest path; everything else
    * continues asynchronously.
    */
-  handle(request: Request, route: RouteRule | undefined, identity: string | undefined, ctx: WaitUntil, produce: Produce): Response | Promise<Response> {
+  handle(request: Request, route: RouteRule | undefined, parts: KeyParts | undefined, ctx: WaitUntil, produce: Produce): Response | Promise<Response> {
     const context = this.#context
-    if (route?.bypass || request.headers.has('range') || (route?.perUser && !identity)) {
-      const reason = route?.bypass ? 'route-bypass' : request.headers.has('range') ? 'range' : 'no-identity'
-      return bypass(context, request, produce, new LookupStatus(), reason)
+    const reason = bypassReason(request, route, parts)
+    if (reason) return bypass(context, request, produce, new LookupStatus(), reason)
+    const urlKey = this.#urlKey(request.url)
+    if (route?.cohort && parts?.cohort && !this.#cohorts.admit(urlKey, parts.cohort, route.cohort.maxCohorts ?? 32)) {
+      return bypass(context, request, produce, new LookupStatus(), 'cohort-limit')
     }
-    const primaryKey = this.#urlKey(request.url) + (identity ? `|u=${identity}` : '')
-    const state = requestState(context, request, route, primaryKey, identity, ctx, produce)
+    const primaryKey = urlKey + (parts?.identity ? `|u=${parts.identity}` : '') + (parts?.cohortInKey ? `|c=${parts.cohort}` : '')
+    const state = requestState(context, request, route, primaryKey, parts, ctx, produce)
     // Bounded staleness: this isolate's view of the purge log must be younger than δ before any hit.
     if (context.coherence.isStale(state.deltaMs)) return this.#lookupAfterCoherence(state)
     return this.#lookup(state)

@@ -24,14 +24,23 @@ interface Write {
   ttlMs: number
 }
 
+/** Length of a variant key's suffix: `|v=` and 22 characters of digest (src/policy/vary.ts). */
+const VARIANT_SUFFIX_LENGTH = 25
+
+/** The `Vary` names an entry is stored under, or none. */
+const varyOf = (entry: CacheEntry): string[] => {
+  const vary = parseVary(entryHeader(entry, 'vary') ?? null)
+  return vary === '*' ? [] : vary
+}
+
 /**
  * Where an entry goes: its variant key and, for a URL whose responses vary, the updated index. Without
  * `Vary` the answer is synchronous, so the memory write lands before the response is served and the
  * next request in this isolate hits; with it a digest is needed first.
  */
 function placement(state: RequestState, entry: CacheEntry, ttl: number, now: number): Write[] | Promise<Write[]> {
-  const vary = parseVary(entryHeader(entry, 'vary') ?? null)
-  if (vary === '*' || vary.length === 0) return [{ key: state.primaryKey, value: entry, ttlMs: ttl }]
+  const vary = varyOf(entry)
+  if (vary.length === 0) return [{ key: state.primaryKey, value: entry, ttlMs: ttl }]
   return variantPlacement(state, entry, vary, ttl, now)
 }
 
@@ -75,9 +84,7 @@ export function storeEntry(context: StackContext, state: RequestState, entry: Ca
       if (leaseToken) await redis?.releaseLease(state.key, leaseToken)
       return
     }
-    for (const w of writes) {
-      if (memory?.set(w.key, w.value, w.ttlMs, now) && w.value.kind === 'entry') state.status.note('memory', { stored: true })
-    }
+    for (const w of writes) memory?.set(w.key, w.value, w.ttlMs, now)
     const writeEdge = () => (toEdge && !fenced(context, state, entry) ? Promise.all(writes.map((w) => toEdge.set(w.key, w.value, w.ttlMs))) : undefined)
     if (!toRedis) {
       await writeEdge()
@@ -103,6 +110,8 @@ export function storeEntry(context: StackContext, state: RequestState, entry: Ca
     context.stats.record('body_bytes_written', entry.body.byteLength)
     await writeEdge()
   }
+  const keyLength = state.primaryKey.length + (varyOf(entry).length > 0 ? VARIANT_SUFFIX_LENGTH : 0)
+  if (memory?.fits(entry, keyLength)) state.status.note('memory', { stored: true })
   if (toEdge) state.status.note('edge', { stored: true })
   if (toRedis) state.status.note('redis', { stored: true })
   // Runs synchronously up to its first await (see placement); callers await nothing.

@@ -104,6 +104,11 @@ export class MemoryTier {
     return slot.value
   }
 
+  /** Whether `value`, stored under a key of `keyLength` characters, is within the per-entry cap. */
+  fits(value: Stored, keyLength: number): boolean {
+    return entrySize(value, ' '.repeat(keyLength)) <= this.#maxEntryBytes
+  }
+
   /**
    * Stores `value` for `ttlMs` from `now`, evicting least recently used entries until it fits. Returns false
    * (and stores nothing) when `ttlMs ≤ 0` or the entry is larger than `maxEntryBytes`; any older value at

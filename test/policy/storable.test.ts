@@ -212,6 +212,17 @@ describe('isStorable: Authorization (RFC 9111 §3.5)', () => {
     const res = { 'cache-control': 'private, max-age=60' }
     expect(check({ req, res, options: { allowAuthorized: true } })).toEqual(refused('private'))
   })
+
+  it('stores private with allowPrivate (a per-user entry is that user’s private cache, §5.2.2.7)', () => {
+    const res = { 'cache-control': 'private, max-age=60' }
+    expect(check({ req, res, options: { allowAuthorized: true, allowPrivate: true } })).toEqual(stored)
+  })
+
+  it('with allowPrivate, no-store still wins and Set-Cookie is still refused', () => {
+    const options = { allowAuthorized: true, allowPrivate: true }
+    expect(check({ req, res: { 'cache-control': 'private, no-store, max-age=60' }, options })).toEqual(refused('no-store'))
+    expect(check({ req, res: { 'cache-control': 'private, max-age=60', 'set-cookie': 'a=1' }, options })).toEqual(refused('set-cookie'))
+  })
 })
 
 describe('isStorable: Vary and header stripping', () => {

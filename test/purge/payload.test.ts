@@ -9,10 +9,12 @@ const error = (text: string) => {
 
 describe('purge body schema', () => {
   it('accepts every scope and fills the defaults', () => {
-    expect(parsePurgeBody('{"urls":["/a","https://x.example/b?q=1"],"tags":["t-1"],"prefixes":["/blog/"],"soft":true,"id":"abc:1"}')).toEqual({
+    const user = 'hiKt-pZa_0123456789abc'
+    expect(parsePurgeBody(`{"urls":["/a","https://x.example/b?q=1"],"tags":["t-1"],"prefixes":["/blog/"],"users":["${user}"],"soft":true,"id":"abc:1"}`)).toEqual({
       ok: true,
-      value: { urls: ['/a', 'https://x.example/b?q=1'], tags: ['t-1'], prefixes: ['/blog/'], everything: false, soft: true, id: 'abc:1' },
+      value: { urls: ['/a', 'https://x.example/b?q=1'], tags: ['t-1'], prefixes: ['/blog/'], users: [user], everything: false, soft: true, id: 'abc:1' },
     })
+    expect(parsePurgeBody(`{"users":["${user}"]}`)).toMatchObject({ ok: true, value: { users: [user], urls: [] } })
     expect(parsePurgeBody('{"everything":true}')).toMatchObject({ ok: true, value: { everything: true, urls: [], soft: false } })
   })
 
@@ -20,7 +22,9 @@ describe('purge body schema', () => {
     ['not json', 'body must be valid JSON'],
     ['[]', 'body must be a JSON object'],
     ['null', 'body must be a JSON object'],
-    ['{}', 'nothing to purge: give "urls", "tags", "prefixes" or "everything": true'],
+    ['{}', 'nothing to purge: give "urls", "tags", "prefixes", "users" or "everything": true'],
+    ['{"users":["Bearer alice"]}', '"users[0]" must be an identity hash: 22 base64url characters'],
+    ['{"users":["hiKt-pZa_0123456789ab"]}', '"users[0]" must be an identity hash: 22 base64url characters'],
     ['{"url":["/a"]}', 'unknown field "url"'],
     ['{"urls":"/a"}', '"urls" must be an array of strings'],
     ['{"urls":[1]}', '"urls[0]" must be a string'],

@@ -7,11 +7,11 @@
  */
 import { header, textReply, type OriginRequest, type Route } from '../http.ts'
 
-/** Reads `user=<name>` from a `Cookie` header (RFC 6265 §4.2 cookie-string). */
-function cookieUser(cookie: string | undefined): string | undefined {
-  for (const pair of (cookie ?? '').split(';')) {
-    const [name, ...rest] = pair.trim().split('=')
-    if (name === 'user' && rest.length > 0) return rest.join('=')
+/** Reads a cookie's value from the request (RFC 6265 §4.2.1). */
+function cookie(req: Pick<OriginRequest, 'headers'>, name: string): string | undefined {
+  for (const pair of (header(req, 'cookie') ?? '').split(';')) {
+    const [key, ...rest] = pair.trim().split('=')
+    if (key === name && rest.length > 0) return rest.join('=')
   }
   return undefined
 }
@@ -19,12 +19,59 @@ function cookieUser(cookie: string | undefined): string | undefined {
 /** The caller's identity, or `anonymous`. Bearer wins over the cookie. */
 export function identify(req: Pick<OriginRequest, 'headers'>): string {
   const bearer = /^Bearer\s+(\S+)$/i.exec(header(req, 'authorization') ?? '')
-  return bearer?.[1] ?? cookieUser(header(req, 'cookie')) ?? 'anonymous'
+  return bearer?.[1] ?? cookie(req, 'user') ?? 'anonymous'
 }
 
-/** The `/me*` routes. */
+/**
+ * The `/me*` routes, the per-user routes under `/p/` (for a tiercache route with `perUser`; the three
+ * ways origins mark personal answers) and the per-cohort routes under `/cohort/` (answers that differ by
+ * country or experiment bucket without saying so in `Vary`).
+ */
 export function identityRoutes(): Route[] {
   return [
+    {
+      // Per-user, marked private: cacheable for this user only (RFC 9111 §5.2.2.7 speaks to shared caches).
+      methods: ['GET'],
+      pattern: '/p/private',
+      handle: (req) => textReply(req, `hello ${identify(req)}, your private page`, { 'Cache-Control': 'private, max-age=60' }),
+    },
+    {
+      // Per-user, plain max-age: a shared cache refuses it for a request with Authorization (§3.5).
+      methods: ['GET'],
+      pattern: '/p/plain',
+      handle: (req) => textReply(req, `hello ${identify(req)}, your plain page`, { 'Cache-Control': 'max-age=60' }),
+    },
+    {
+      // Per-user, public (wrongly): still personal; a per-user cache keeps it per user and sends it as private.
+      methods: ['GET'],
+      pattern: '/p/public',
+      handle: (req) => textReply(req, `hello ${identify(req)}, your public page`, { 'Cache-Control': 'public, max-age=60' }),
+    },
+    {
+      // Per-user, Vary: Cookie.
+      methods: ['GET'],
+      pattern: '/p/vary-cookie',
+      handle: (req) => textReply(req, `hello ${identify(req)}, your cookie page`, { 'Cache-Control': 'max-age=60', Vary: 'Cookie' }),
+    },
+    {
+      // Per-user and tagged per user, so the origin can purge one user's pages by tag.
+      methods: ['GET'],
+      pattern: '/p/tagged',
+      handle: (req) =>
+        textReply(req, `hello ${identify(req)}, your tagged page`, { 'Cache-Control': 'private, max-age=60', 'Cache-Tag': `user-${identify(req)}` }),
+    },
+    {
+      // Differs by country (Cloudflare's CF-IPCountry) but sends no Vary: a per-cohort route keys on it.
+      methods: ['GET'],
+      pattern: '/cohort/country',
+      handle: (req) => textReply(req, `prices for ${header(req, 'cf-ipcountry') ?? 'nowhere'}`, { 'Cache-Control': 'public, max-age=60' }),
+    },
+    {
+      // Differs by the `ab` experiment cookie: a per-cohort route keys on the cookie's value.
+      methods: ['GET'],
+      pattern: '/cohort/ab',
+      handle: (req) => textReply(req, `variant ${cookie(req, 'ab') ?? 'control'}`, { 'Cache-Control': 'public, max-age=60' }),
+    },
     {
       // Correctly marked: a shared cache must not store it (§5.2.2.7).
       methods: ['GET'],
