@@ -5,6 +5,7 @@
  */
 import { currentAge, entryHeader, EntryFlag, type CacheEntry } from './entry.ts'
 import { buildNotModified, evaluateConditional } from './policy/conditional.ts'
+import { ifRangeAllows, rangeOf } from './policy/range.ts'
 import type { LookupStatus } from './observe/lookup-status.ts'
 
 /**
@@ -29,6 +30,8 @@ const template = (entry: CacheEntry): Headers => {
     for (const [name, value] of entry.headers) if (!NOT_FORWARDED.has(name)) headers.append(name, value)
     // The stored body's length, for GET and HEAD alike (a streamed entry's length is set per response).
     if (entry.status !== 204 && entry.status !== 304 && entry.body.byteLength > 0) headers.set('content-length', String(entry.body.byteLength))
+    // Ranges of a complete stored 200 are served from cache (RFC 9110 §14.3), unless the origin says none.
+    if (entry.status === 200 && !headers.has('accept-ranges')) headers.set('accept-ranges', 'bytes')
     if (entry.flags & (EntryFlag.PerUser | EntryFlag.PrivateDownstream)) headers.set('cache-control', privateCacheControl(headers.get('cache-control')))
     templateByEntry.set(entry, headers)
   }
@@ -46,6 +49,63 @@ export function privateCacheControl(value: string | null): string {
     .map((d) => d.trim())
     .filter((d) => d && !/^(public|private|s-maxage|proxy-revalidate)\b/i.test(d))
   return ['private', ...kept].join(', ')
+}
+
+/**
+ * A range of the stored body (RFC 9110 §14), or undefined when the whole body is to be sent: no usable
+ * range, several ranges, a failed `If-Range`, or a streamed body of unknown length.
+ */
+function servePartial(
+  request: Request,
+  entry: CacheEntry,
+  validators: { etag: string | null; lastModified: string | null },
+  age: string,
+  status: LookupStatus,
+  stream: ReadableStream<Uint8Array> | undefined,
+  length: number | undefined
+): Response | undefined {
+  if (length === undefined || !ifRangeAllows(request.headers.get('if-range'), validators)) return undefined
+  const range = rangeOf(request.headers.get('range'), length)
+  if (range.kind === 'full') return undefined
+  const headers = new Headers(template(entry))
+  headers.set('age', age)
+  decorate(headers, status)
+  if (range.kind === 'unsatisfiable') {
+    void stream?.cancel().catch(() => {})
+    headers.delete('content-length')
+    headers.set('content-range', `bytes */${length}`)
+    return new Response(null, { status: 416, headers })
+  }
+  headers.set('content-range', `bytes ${range.start}-${range.end}/${length}`)
+  headers.set('content-length', String(range.end - range.start + 1))
+  const body = stream ? sliceStream(stream, range.start, range.end) : entry.body.subarray(range.start, range.end + 1)
+  return new Response(body, { status: 206, headers })
+}
+
+/** Bytes `start`–`end` (inclusive) of `stream`; the rest is cancelled once the range has gone by. */
+function sliceStream(stream: ReadableStream<Uint8Array>, start: number, end: number): ReadableStream<Uint8Array> {
+  const reader = stream.getReader()
+  let offset = 0
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return controller.close()
+        const from = offset
+        offset += value.byteLength
+        if (offset <= start) continue
+        controller.enqueue(value.subarray(Math.max(0, start - from), Math.min(value.byteLength, end + 1 - from)))
+        if (offset > end) {
+          controller.close()
+          await reader.cancel()
+        }
+        return
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason)
+    },
+  })
 }
 
 /** Adds the observability headers every answer carries. */
@@ -87,6 +147,10 @@ export function serveEntry(
   }
   const nullBody = method === 'HEAD' || entry.status === 204 || entry.status === 304
   if (nullBody) void stream?.cancel().catch(() => {})
+  if (!nullBody && entry.status === 200 && request.headers.has('range')) {
+    const partial = servePartial(request, entry, validators, age, status, stream, stream ? bodyLength : entry.body.byteLength)
+    if (partial) return partial
+  }
   const body = nullBody ? null : (stream ?? entry.body)
   const response = new Response(body, { status: entry.status, headers: template(entry) })
   const headers = response.headers

@@ -18,7 +18,7 @@ import { mergeNotModified, notModifiedApplies } from '../policy/conditional.ts'
 import { decorate, serveEntry } from '../serve.ts'
 import type { FlightResult } from '../coherence/flight.ts'
 import { leaseTokenOf, quietly, type Found, type RequestState, type StackContext } from './context.ts'
-import { passThrough } from './forward.ts'
+import { passThrough, relay } from './forward.ts'
 import { HIT_FOR_MISS_MS } from './hit-for-miss.ts'
 import { OriginCall, resumed } from './origin-call.ts'
 import { originRequest } from './origin-request.ts'
@@ -34,10 +34,24 @@ type Publish = (result: FlightResult<CacheEntry>) => void
 export async function fetchAndMaybeStore(context: StackContext, state: RequestState, stale: Found | undefined, publish?: Publish): Promise<Response> {
   try {
     if (state.requestDirectives.has('only-if-cached')) return onlyIfCached(state, publish)
+    if (state.request.headers.has('range')) return await rangeFromOrigin(context, state, publish)
     return await fromOrigin(context, state, stale, publish)
   } finally {
     releaseLease(context, state)
   }
+}
+
+/**
+ * A range request that found no usable copy goes to the origin as it is, and the (partial) answer is not
+ * stored: tiercache stores complete responses and serves ranges of them (RFC 9111 §3.3 allows storing
+ * partial content; combining it is left out). Fetching the whole representation instead could turn a
+ * request for a few bytes of a large file into a download of all of it.
+ */
+function rangeFromOrigin(context: StackContext, state: RequestState, publish: Publish | undefined): Promise<Response> {
+  publish?.({ kind: 'unshareable', reason: 'range' })
+  state.status.note('memory', { fwd: state.status.entries.get('memory')?.fwd ?? 'miss', detail: 'range-miss' })
+  state.status.servedBy = 'origin'
+  return relay(context, state.request, state.produce, state.status)
 }
 
 /** RFC 9111 §5.2.1.7: "respond with either a stored response or a 504 (Gateway Timeout)". */

@@ -37,7 +37,8 @@ export async function fromStale(
     context.refreshing.add(stale.key)
     // The refresh revalidates with the stale copy's validators; its stream goes to this client, so a 304
     // for a streamed entry reads the edge again (origin-fill.ts).
-    const background: RequestState = { ...state, status: new LookupStatus() }
+    // A refresh fetches the whole representation, whatever range the client asked for.
+    const background: RequestState = { ...state, request: withoutRange(state.request), status: new LookupStatus() }
     const source: Found = { ...stale, stream: undefined }
     state.ctx.waitUntil(
       fetchAndMaybeStore(context, background, source)
@@ -49,6 +50,15 @@ export async function fromStale(
     )
   }
   return serveEntry(state.request, entry, now, state.status, undefined, stale.stream)
+}
+
+/** `request` without `Range` / `If-Range`, for a refresh that must fetch the whole representation. */
+function withoutRange(request: Request): Request {
+  if (!request.headers.has('range')) return request
+  const headers = new Headers(request.headers)
+  headers.delete('range')
+  headers.delete('if-range')
+  return new Request(request.url, { method: request.method, headers })
 }
 
 /** The stale copy, if `stale-if-error` allows serving it for this upstream failure (RFC 5861 §4). */

@@ -36,7 +36,6 @@ export type { Produce, Tiers, WaitUntil } from './context.ts'
 /** Why a GET/HEAD skips the cache entirely, if it does. */
 function bypassReason(request: Request, route: RouteRule | undefined, parts: KeyParts | undefined): string | undefined {
   if (route?.bypass) return 'route-bypass'
-  if (request.headers.has('range')) return 'range'
   if (route?.perUser && !parts?.identity) return 'no-identity'
   return undefined
 }

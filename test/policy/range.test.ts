@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { ifRangeAllows, rangeOf } from '../../src/policy/range.ts'
+
+describe('rangeOf (RFC 9110 §14.1.2)', () => {
+  it.each([
+    ['bytes=0-1', 10, { kind: 'partial', start: 0, end: 1 }],
+    ['bytes=1-', 10, { kind: 'partial', start: 1, end: 9 }],
+    ['bytes=-1', 10, { kind: 'partial', start: 9, end: 9 }],
+    ['bytes=-20', 10, { kind: 'partial', start: 0, end: 9 }],
+    ['bytes=4-100', 10, { kind: 'partial', start: 4, end: 9 }],
+    ['Bytes = 2-3', 10, { kind: 'partial', start: 2, end: 3 }],
+    ['bytes=10-', 10, { kind: 'unsatisfiable' }],
+    ['bytes=-0', 10, { kind: 'unsatisfiable' }],
+    ['bytes=0-1', 0, { kind: 'unsatisfiable' }],
+  ] as const)('%s of %i bytes', (header, length, expected) => {
+    expect(rangeOf(header, length)).toEqual(expected)
+  })
+
+  it.each([null, 'bytes=0-1,4-5', 'items=0-1', 'bytes=', 'bytes=-', 'bytes=3-2', 'bytes=a-b', 'bytes=1.5-2'])(
+    'serves the whole representation for %j (absent, several ranges, other units, malformed: §14.2 lets a server ignore it)',
+    (header) => {
+      expect(rangeOf(header, 10)).toEqual({ kind: 'full' })
+    }
+  )
+})
+
+describe('ifRangeAllows (RFC 9110 §13.1.5)', () => {
+  const stored = { etag: '"v1"', lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT' }
+  it('serves the range when there is no If-Range', () => expect(ifRangeAllows(null, stored)).toBe(true))
+  it('matches an entity-tag by strong comparison only', () => {
+    expect(ifRangeAllows('"v1"', stored)).toBe(true)
+    expect(ifRangeAllows('"v2"', stored)).toBe(false)
+    expect(ifRangeAllows('W/"v1"', stored)).toBe(false)
+    expect(ifRangeAllows('"v1"', { etag: 'W/"v1"' })).toBe(false)
+    expect(ifRangeAllows('"v1"', {})).toBe(false)
+  })
+  it('matches an HTTP-date only when it equals Last-Modified exactly', () => {
+    expect(ifRangeAllows('Tue, 01 Dec 2026 10:00:00 GMT', stored)).toBe(true)
+    expect(ifRangeAllows('Tue, 01 Dec 2026 10:00:01 GMT', stored)).toBe(false)
+    expect(ifRangeAllows('not a date', stored)).toBe(false)
+    expect(ifRangeAllows('Tue, 01 Dec 2026 10:00:00 GMT', { etag: '"v1"' })).toBe(false)
+  })
+})
