@@ -232,7 +232,8 @@ describe('wire faults: the route answers, the wire breaks', () => {
     for (const mode of WIRE_FAULT_MODES) {
       if (mode === 'drip' || mode.startsWith('endless')) continue
       origin().setFault({ mode })
-      await rawRequest(origin().url, `/public/${mode}`).closed
+      // `Connection: close`, so `early-hints` (a normal exchange after the 103) ends without keep-alive.
+      await rawRequest(origin().url, `/public/${mode}`, { headers: { connection: 'close' } }).closed
     }
     expect(origin().stats().requests).toBe(WIRE_FAULT_MODES.length - 3)
   })
