@@ -18,6 +18,10 @@ export interface ControlTarget {
   setFault(patch: FaultPatch): Fault
   /** Stats, items and faults back to their start state. */
   reset(): void
+  /** Responses a `drip` fault is holding. */
+  dripping(): number
+  /** Lets every held `drip` body finish; returns how many. */
+  releaseDrip(): number
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store' }
@@ -61,6 +65,16 @@ export function controlRoutes(target: ControlTarget): Route[] {
         const patch = parseFaultPatch(input)
         return typeof patch === 'string' ? problem(400, patch) : jsonReply(target.setFault(patch), NO_STORE)
       },
+    },
+    {
+      methods: ['GET'],
+      pattern: '/__origin/drip',
+      handle: () => jsonReply({ held: target.dripping() }, NO_STORE),
+    },
+    {
+      methods: ['POST'],
+      pattern: '/__origin/drip/release',
+      handle: () => jsonReply({ released: target.releaseDrip() }, NO_STORE),
     },
   ]
 }

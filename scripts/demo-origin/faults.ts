@@ -1,12 +1,18 @@
 /**
  * @module The fault switch: makes the whole origin slow, failing, silent or rude on demand, so tests and the
- * benchmark can exercise stale-if-error, deadlines and network errors (design §6) without special URLs.
- * Control routes (`/__origin/*`) are never affected.
+ * benchmark can exercise stale-if-error, deadlines, network errors and broken answers (design §6) without
+ * special URLs. Control routes (`/__origin/*`) are never affected.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { WIRE_FAULT_MODES } from './wire-faults.ts'
 
-/** `ok` answers normally; `error` answers `status`; `timeout` holds the request; `reset` drops the connection. */
-export const FAULT_MODES = ['ok', 'error', 'timeout', 'reset'] as const
+/**
+ * `ok` answers normally; `error` answers `status`; `timeout` holds the request until the fault changes;
+ * `headers-never` holds it until the client or server goes away (a fault change does not release it);
+ * `reset` drops the connection before any answer. The wire faults (`wire-faults.ts`) let the route answer
+ * and then send that answer broken.
+ */
+export const FAULT_MODES = ['ok', 'error', 'timeout', 'headers-never', 'reset', ...WIRE_FAULT_MODES] as const
 export type FaultMode = (typeof FAULT_MODES)[number]
 
 /** The complete fault state. */
@@ -31,7 +37,8 @@ const MAX_LATENCY_MS = 600_000
  *
  * @example
  * parseFaultPatch({ mode: 'error', status: 500 }) // { mode: 'error', status: 500 }
- * parseFaultPatch({ mode: 'down' })              // 'mode must be one of ok, error, timeout, reset'
+ * parseFaultPatch({ mode: 'drip' })             // { mode: 'drip' }
+ * parseFaultPatch({ mode: 'down' })              // 'mode must be one of ok, error, timeout, headers-never, reset, status-999, …'
  */
 export function parseFaultPatch(input: unknown): FaultPatch | string {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'fault must be a JSON object'
@@ -60,7 +67,7 @@ export function parseFaultPatch(input: unknown): FaultPatch | string {
 export class FaultSwitch {
   readonly #initial: Fault
   #current: Fault
-  /** Wakers for requests held by `timeout`; called whenever the fault changes. */
+  /** Wakers for requests held by `timeout` or `headers-never`; called whenever the fault changes. */
   readonly #held = new Set<() => void>()
 
   constructor(initial: Fault) {
@@ -72,7 +79,7 @@ export class FaultSwitch {
     return { ...this.#current }
   }
 
-  /** Number of requests currently held by a `timeout` fault. */
+  /** Number of requests currently held by a `timeout` or `headers-never` fault. */
   get held(): number {
     return this.#held.size
   }
@@ -90,7 +97,7 @@ export class FaultSwitch {
   }
 
   /**
-   * Waits out the latency and any `timeout` fault, then says what to do: the mode to act on, or `aborted`
+   * Waits out the latency and any `timeout` or `headers-never` fault, then says what to do: the mode to act on, or `aborted`
    * when the client left or the server is closing.
    */
   async gate(signal: AbortSignal): Promise<FaultMode | 'aborted'> {
@@ -103,9 +110,12 @@ export class FaultSwitch {
       }
     }
     while (this.#current.mode === 'timeout' && !signal.aborted) await this.#hold(signal)
+    // Headers never come: only the client leaving (or the server closing) ends the wait.
+    if (this.#current.mode === 'headers-never') while (!signal.aborted) await this.#hold(signal)
     return signal.aborted ? 'aborted' : this.#current.mode
   }
 
+  /** Waits for the next fault change or for `signal` to abort. */
   #hold(signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {

@@ -12,7 +12,7 @@ import { ConfigError } from '../../src/errors.ts'
 import { applyConditional } from './conditional.ts'
 import { CONTROL_PREFIX, controlRoutes } from './control.ts'
 import { DEFAULT_FAULT_STATUS, FaultSwitch, parseFaultPatch, type Fault, type FaultPatch } from './faults.ts'
-import { flattenHeaders, httpDate, problem, textReply, type OriginRequest, type Reply } from './http.ts'
+import { flattenHeaders, httpDate, problem, textReply, type HeaderMap, type OriginRequest, type Reply } from './http.ts'
 import { ItemStore } from './item-store.ts'
 import { createPurgeNotifier, purgeTargetProblem, type PurgeTarget } from './purge-notifier.ts'
 import { createRouter, type RouteMatch } from './router.ts'
@@ -24,6 +24,7 @@ import { policyRoutes } from './routes/policies.ts'
 import { validatorRoutes } from './routes/validators.ts'
 import { varyRoutes } from './routes/vary.ts'
 import { RequestStats, type OriginStats, type RequestRecord } from './stats.ts'
+import { DripValve, isWireFault, writeWireFault, type WireReply } from './wire-faults.ts'
 
 /** How the demo origin starts. */
 export interface DemoOriginOptions {
@@ -60,6 +61,10 @@ export interface DemoOrigin {
   /** Changes the fault state; omitted fields keep their value. Throws on invalid input. */
   setFault(fault: FaultPatch): Fault
   fault(): Fault
+  /** Responses a `drip` fault is holding (header section and first half of the body sent). */
+  dripping(): number
+  /** Sends the rest of every held `drip` body; returns how many were released. */
+  releaseDrip(): number
   /**
    * Sets (or with `undefined` clears) where item writes send the purge webhook, for stacks that start the
    * worker after the origin. Throws on an invalid target.
@@ -120,6 +125,7 @@ export async function startDemoOrigin(options: DemoOriginOptions = {}): Promise<
   const startedAt = now()
   const stats = new RequestStats()
   const faults = new FaultSwitch({ mode: 'ok', status: DEFAULT_FAULT_STATUS, latencyMs: config.latencyMs })
+  const drip = new DripValve()
   const data = new ItemStore()
   const purge = createPurgeNotifier({ target: config.purgeTarget, warn })
   let serial = 0
@@ -133,6 +139,7 @@ export async function startDemoOrigin(options: DemoOriginOptions = {}): Promise<
     stats.reset()
     data.reset()
     faults.reset()
+    drip.release()
   }
 
   const route = createRouter([
@@ -151,20 +158,28 @@ export async function startDemoOrigin(options: DemoOriginOptions = {}): Promise<
       fault: () => faults.current,
       setFault,
       reset,
+      dripping: () => drip.held,
+      releaseDrip: () => drip.release(),
     })
   )
 
+  /** The reply as it goes on the wire: the serial and `Date` added, the body as bytes. */
+  function toWire(reqSerial: number, reply: Reply): WireReply {
+    const headers: HeaderMap = { ...reply.headers, 'X-Origin-Serial': String(reqSerial) }
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'date')) headers['Date'] = httpDate(now())
+    const body = NO_BODY.has(reply.status) || reply.body === undefined ? EMPTY : typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body
+    return { status: reply.status, headers, body }
+  }
+
   function send(res: ServerResponse, method: string, reqSerial: number, reply: Reply): void {
     if (res.destroyed) return
-    res.statusCode = reply.status
-    for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, typeof value === 'string' ? value : [...value])
-    res.setHeader('X-Origin-Serial', String(reqSerial))
-    if (!res.hasHeader('Date')) res.setHeader('Date', httpDate(now()))
+    const wire = toWire(reqSerial, reply)
+    res.statusCode = wire.status
+    for (const [name, value] of Object.entries(wire.headers)) res.setHeader(name, typeof value === 'string' ? value : [...value])
     const bodyless = NO_BODY.has(reply.status)
-    const body = bodyless || reply.body === undefined ? EMPTY : typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body
-    if (!bodyless) res.setHeader('Content-Length', body.byteLength)
+    if (!bodyless) res.setHeader('Content-Length', wire.body.byteLength)
     // HEAD: same header section as GET, no content (RFC 9110 §9.3.2).
-    res.end(method === 'HEAD' || bodyless ? undefined : body)
+    res.end(method === 'HEAD' || bodyless ? undefined : wire.body)
   }
 
   async function dispatch(match: RouteMatch, req: OriginRequest): Promise<Reply> {
@@ -186,9 +201,10 @@ export async function startDemoOrigin(options: DemoOriginOptions = {}): Promise<
     const { signal } = gone
     const isControl = target.pathname.startsWith(CONTROL_PREFIX)
 
+    let action: Awaited<ReturnType<FaultSwitch['gate']>> | undefined
     if (!isControl) {
       stats.record({ serial: reqSerial, method, url: rawUrl, path: target.pathname, headers: flattenHeaders(req.headers) })
-      const action = await faults.gate(signal)
+      action = await faults.gate(signal)
       if (action === 'aborted') return void res.destroy()
       // Sends a TCP RST where the platform allows it, so the client sees ECONNRESET, not a clean close.
       if (action === 'reset') return void req.socket.resetAndDestroy()
@@ -213,6 +229,11 @@ export async function startDemoOrigin(options: DemoOriginOptions = {}): Promise<
     }
     try {
       const reply = await dispatch((isControl ? controlRoute : route)(method, target.pathname), request)
+      // Wire faults break the route's own answer, so the broken reply carries that path's cache headers.
+      if (action !== undefined && isWireFault(action)) {
+        if (res.destroyed) return
+        return await writeWireFault(res, action, toWire(reqSerial, reply), { method, signal, drip })
+      }
       send(res, method, reqSerial, reply)
     } catch (error) {
       if (signal.aborted) return void res.destroy()
@@ -252,6 +273,8 @@ export async function startDemoOrigin(options: DemoOriginOptions = {}): Promise<
     reset,
     setFault,
     fault: () => faults.current,
+    dripping: () => drip.held,
+    releaseDrip: () => drip.release(),
     setPurgeTarget(target) {
       const invalid = target && purgeTargetProblem(target.url, target.secret)
       if (invalid) throw new ConfigError(`demo origin ${invalid}`)

@@ -61,9 +61,12 @@ export interface StackOptions {
   noRedis?: boolean
 }
 
+/** The worker's primary cache key for `path` (default query-parameter rules). */
+export const cacheKeyOf = (path: string): string =>
+  cacheKey(new URL(`http://tiercache.test${path}`), { ignoreQueryParams: ['utm_*', 'fbclid', 'gclid'] })
+
 /** The Cache API URL the worker files `path` under (its primary key, default query-parameter rules). */
-const edgeUrl = (path: string) =>
-  edgeUrlFor(cacheKey(new URL(`http://tiercache.test${path}`), { ignoreQueryParams: ['utm_*', 'fbclid', 'gclid'] }), '/__tiercache')
+const edgeUrl = (path: string) => edgeUrlFor(cacheKeyOf(path), '/__tiercache')
 
 /** Starts a worker process (workerd) running the bundle with `bindings`. */
 export async function startWorkerProcess(bindings: Record<string, string>): Promise<WorkerProcess> {
@@ -190,4 +193,46 @@ export async function sendPurge(
     headers: { 'content-type': 'application/json', 'tiercache-signature': signature },
     body: text,
   })
+}
+
+/**
+ * Runs one Redis command through the stack's Upstash-compatible server, for assertions on what the shared
+ * tier holds. It counts as an Upstash request in `stack.upstash.stats()`.
+ */
+export async function redisCommand(stack: Stack, ...command: string[]): Promise<unknown> {
+  const res = await fetch(stack.upstash.url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(command),
+  })
+  const reply = (await res.json()) as { result?: unknown; error?: string }
+  if (reply.error !== undefined) throw new Error(`redis ${command[0]} failed: ${reply.error}`)
+  return reply.result
+}
+
+/** Whether the Redis tier holds an entry (or vary index) at `path`'s primary key. */
+export async function redisHolds(stack: Stack, path: string): Promise<boolean> {
+  return (await redisCommand(stack, 'EXISTS', `${stack.prefix}${cacheKeyOf(path)}`)) === 1
+}
+
+/**
+ * Reads a streamed body until at least `bytes` bytes have arrived, without waiting for the rest. Resolves
+ * with what arrived; the reader stays open for the caller.
+ */
+export async function readAtLeast(reader: ReadableStreamDefaultReader<Uint8Array>, bytes: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  let size = 0
+  while (size < bytes) {
+    const { done, value } = await reader.read()
+    if (done) break
+    parts.push(value)
+    size += value.byteLength
+  }
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
 }

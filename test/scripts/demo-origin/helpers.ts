@@ -3,6 +3,7 @@
  * reuse, so gzip bytes and socket resets are seen exactly as sent) and a per-file origin fixture.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { connect } from 'node:net'
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
 import { startDemoOrigin, type DemoOrigin, type DemoOriginOptions } from '../../../scripts/demo-origin/server.ts'
 
@@ -81,5 +82,69 @@ export function useFreshOrigin(options: DemoOriginOptions = {}): () => DemoOrigi
   return () => {
     if (!origin) throw new Error('origin not started')
     return origin
+  }
+}
+
+/** A raw TCP exchange with the origin: every byte as sent, and how the connection ended. */
+export interface RawConnection {
+  /** Bytes received so far, as latin1 text (one character per byte). */
+  text(): string
+  /** Settles when the server ends the connection: `fin` (clean close) or `reset` (ECONNRESET). */
+  readonly closed: Promise<'fin' | 'reset'>
+  /** Resolves with the bytes received once they satisfy `check`; rejects if the connection ends first. */
+  until(check: (text: string) => boolean): Promise<string>
+  /** Drops the connection from the client side. */
+  destroy(): void
+}
+
+/**
+ * Sends one request over a plain socket and records the answer byte for byte, for faults that break HTTP
+ * framing where no HTTP client would show what was sent.
+ */
+export function rawRequest(url: string, path: string, init: { method?: string; headers?: Record<string, string> } = {}): RawConnection {
+  const { hostname, port } = new URL(url)
+  const socket = connect({ host: hostname, port: Number(port) })
+  let received = ''
+  let ended = false
+  const waiters = new Set<() => void>()
+  const notify = () => {
+    for (const w of [...waiters]) w()
+  }
+  const closed = new Promise<'fin' | 'reset'>((resolve) => {
+    let how: 'fin' | 'reset' = 'fin'
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNRESET') how = 'reset'
+    })
+    socket.on('close', () => {
+      ended = true
+      notify()
+      resolve(how)
+    })
+  })
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1')
+    notify()
+  })
+  const headers = { host: `${hostname}:${port}`, ...init.headers }
+  const lines = [`${init.method ?? 'GET'} ${path} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`)
+  return {
+    text: () => received,
+    closed,
+    until: (check) =>
+      new Promise((resolve, reject) => {
+        const test = () => {
+          if (check(received)) {
+            waiters.delete(test)
+            resolve(received)
+          } else if (ended) {
+            waiters.delete(test)
+            reject(new Error(`connection ended first; received ${JSON.stringify(received)}`))
+          }
+        }
+        waiters.add(test)
+        test()
+      }),
+    destroy: () => socket.destroy(),
   }
 }
