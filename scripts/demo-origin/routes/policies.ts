@@ -86,8 +86,10 @@ export function policyRoutes(startedAt: number): Route[] {
       handle: (req) => textReply(req, 'stored but revalidated on every use', { 'Cache-Control': 'no-cache', ETag: '"no-cache-v1"' }),
     },
     // RFC 9111 §5.2.2.2: once stale, must not be served without revalidation, stale-if-error notwithstanding.
+    // With a validator, so a cache keeps the stale copy to revalidate: must-revalidate must still refuse it.
     fixed('/must-revalidate', 'must-revalidate beats stale-if-error', {
       'Cache-Control': 'max-age=1, must-revalidate, stale-if-error=60',
+      ETag: '"must-revalidate-v1"',
     }),
     // RFC 9111 §5.2.2.7: a shared cache must not store it.
     fixed('/private', 'private to one user', { 'Cache-Control': 'private, max-age=60' }),

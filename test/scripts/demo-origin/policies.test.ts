@@ -17,7 +17,7 @@ const POLICIES: Array<{ path: string; headers: Record<string, string>; absent?: 
   { path: '/sie', headers: { 'cache-control': 'max-age=1, stale-if-error=60' } },
   { path: '/no-store', headers: { 'cache-control': 'no-store' } },
   { path: '/no-cache', headers: { 'cache-control': 'no-cache', etag: '"no-cache-v1"' } },
-  { path: '/must-revalidate', headers: { 'cache-control': 'max-age=1, must-revalidate, stale-if-error=60' } },
+  { path: '/must-revalidate', headers: { 'cache-control': 'max-age=1, must-revalidate, stale-if-error=60', etag: '"must-revalidate-v1"' } },
   { path: '/private', headers: { 'cache-control': 'private, max-age=60' } },
   { path: '/private-field', headers: { 'cache-control': 'private="Set-Cookie", max-age=60' } },
   { path: '/set-cookie', headers: { 'cache-control': 'public, max-age=60' } },
