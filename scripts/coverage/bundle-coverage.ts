@@ -29,12 +29,12 @@ interface SourceMapJson {
 }
 
 export interface BundleCoverage {
-  /** Istanbul coverage of the files under `srcDir`, summed over every process that ran the bundle. */
+  /** Absolute path of the bundle. */
+  scriptPath: string
+  /** Worker processes that ran it. */
+  processes: number
+  /** Istanbul coverage of its files under `srcDir`, summed over those processes. */
   map: CoverageMap
-  /** Bundles converted, with how many worker processes each. */
-  bundles: { scriptPath: string; processes: number }[]
-  /** Problems that do not stop the report but make parts of it doubtful. */
-  warnings: string[]
 }
 
 const isUnder = (dir: string, file: string) => !path.relative(dir, file).startsWith('..')
@@ -56,14 +56,18 @@ function staleSources(scriptPath: string, map: SourceMapJson, srcDir: string): s
   return stale
 }
 
-/** Converts every raw record to istanbul coverage of the files under `srcDir` and sums them. */
-export async function bundleCoverage(records: RawWorkerdCoverage[], srcDir: string): Promise<BundleCoverage> {
-  const map = libCoverage.createCoverageMap({})
+/**
+ * Converts every raw record to istanbul coverage of the files under `srcDir`, summed per bundle (two
+ * bundles of the same file can disagree on its map, so they are kept apart), with the problems that do
+ * not stop the report but make parts of it doubtful.
+ */
+export async function bundleCoverage(records: RawWorkerdCoverage[], srcDir: string): Promise<{ bundles: BundleCoverage[]; warnings: string[] }> {
   const warnings: string[] = []
   const byBundle = new Map<string, RawWorkerdCoverage[]>()
   for (const record of records) byBundle.set(record.scriptPath, [...(byBundle.get(record.scriptPath) ?? []), record])
-  const bundles: BundleCoverage['bundles'] = []
+  const bundles: BundleCoverage[] = []
   for (const [scriptPath, runs] of byBundle) {
+    const map = libCoverage.createCoverageMap({})
     const current = sha256File(scriptPath)
     const shas = new Set(runs.map((r) => r.scriptSha256))
     if (shas.size !== 1 || !shas.has(current)) {
@@ -82,7 +86,7 @@ export async function bundleCoverage(records: RawWorkerdCoverage[], srcDir: stri
         if (isUnder(srcDir, file)) map.addFileCoverage(data)
       }
     }
-    bundles.push({ scriptPath, processes: runs.length })
+    bundles.push({ scriptPath, processes: runs.length, map })
   }
-  return { map, bundles, warnings }
+  return { bundles, warnings }
 }

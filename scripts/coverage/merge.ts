@@ -16,7 +16,7 @@ export interface MergedCoverage {
   combined: CoverageMap
   /** Worker processes whose coverage went in, per bundle. */
   bundles: { scriptPath: string; processes: number }[]
-  /** How the workerd side matched the Node side's maps, summed over files. */
+  /** How the workerd side matched the Node side's maps, summed over files and bundles. */
   projection: ProjectionStats
   warnings: string[]
 }
@@ -56,17 +56,19 @@ export async function mergeCoverage(nodeData: CoverageMapData, workerdRuns: RawW
   for (const file of Object.keys(nodeData).sort()) {
     const nodeFile = libCoverage.createFileCoverage(nodeData[file]!).data
     let workerdFile = zeroCounts(nodeFile)
-    if (workerdSide.map.files().includes(file)) {
-      const projected = projectOnto(nodeFile, workerdSide.map.fileCoverageFor(file).data)
-      workerdFile = projected.data
+    for (const bundle of workerdSide.bundles) {
+      if (!bundle.map.files().includes(file)) continue
+      const projected = projectOnto(nodeFile, bundle.map.fileCoverageFor(file).data)
+      workerdFile = addCounts(workerdFile, projected.data)
       for (const key of Object.keys(projection) as (keyof ProjectionStats)[]) projection[key] += projected.stats[key]
     }
     node.addFileCoverage(nodeFile)
     workerd.addFileCoverage(workerdFile)
     combined.addFileCoverage(addCounts(nodeFile, workerdFile))
   }
-  for (const file of workerdSide.map.files()) {
+  for (const file of new Set(workerdSide.bundles.flatMap((b) => b.map.files()))) {
     if (!(file in nodeData)) warnings.push(`${file} ran in workerd but is not in the Node side's file list; left out`)
   }
-  return { node, workerd, combined, bundles: workerdSide.bundles, projection, warnings }
+  const bundles = workerdSide.bundles.map(({ scriptPath, processes }) => ({ scriptPath, processes }))
+  return { node, workerd, combined, bundles, projection, warnings }
 }

@@ -14,7 +14,9 @@
  *   2. else the same start;
  *   3. else the same end on the same start line (the `const f = () => …` and `} else if` cases);
  *   4. else the same end, starting on the line before (esbuild sometimes maps the start of an
- *      `else if` or of a one-line `if` to the end of the previous line).
+ *      `else if` or of a one-line `if` to the end of the previous line);
+ *   5. else the nearest item left over that starts and ends on the same lines (vite maps the start of
+ *      `for (const x of xs)` to `const`, esbuild to `for`, and their ends differ by a column).
  * An item with no counterpart gets 0 there: in a bundle, that is code esbuild left out, which never ran.
  * Counterparts are taken once each, exact matches first.
  */
@@ -51,6 +53,7 @@ export function matchItems(canonical: Item[], other: Item[]): (number | undefine
     (c, o) => startKey(c) === startKey(o),
     (c, o) => endKey(c) === endKey(o) && c.start.line === o.start.line,
     (c, o) => endKey(c) === endKey(o) && c.start.line === o.start.line + 1,
+    (c, o) => c.start.line === o.start.line && c.end.line === o.end.line,
   ]
   const distance = (c: Located, o: Located) => Math.abs((o.start.column ?? 0) - (c.start.column ?? 0))
   for (const same of passes) {

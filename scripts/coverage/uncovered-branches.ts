@@ -8,7 +8,7 @@ import type { BranchMapping, CoverageMap } from 'istanbul-lib-coverage'
 
 export interface UncoveredArm {
   line: number
-  /** The branch's kind and which arm, e.g. `if: else`, `cond-expr: true`, `binary-expr: operand 2`. */
+  /** The branch's kind and which arm, e.g. `if, else`, `?:, true`, `&&/||/??, operand 2 of 2`. */
   arm: string
   /** The source line, trimmed. */
   source: string
@@ -18,17 +18,19 @@ export interface UncoveredArm {
 function armName(branch: BranchMapping, i: number): string {
   switch (branch.type) {
     case 'if':
-      return `if: ${i === 0 ? 'then' : 'else'}`
+      // An `if` without `else` still has two arms: the second is falling through.
+      return i === 0 ? 'if, then' : 'if, else/fall-through'
     case 'cond-expr':
-      return `?: ${i === 0 ? 'true' : 'false'}`
+      return `?:, ${i === 0 ? 'true' : 'false'}`
     case 'default-arg':
-      return 'default value used'
+      return 'default parameter value'
     case 'switch':
-      return `switch: case ${i + 1}`
+      return `switch, case ${i + 1}`
     case 'binary-expr':
-      return `${branch.locations.length}-operand logical: operand ${i + 1}`
+      // A never-taken operand of a logical chain is one that was never evaluated.
+      return `&&/||/??, operand ${i + 1} of ${branch.locations.length}`
     default:
-      return `${branch.type}: arm ${i + 1}`
+      return `${branch.type}, arm ${i + 1}`
   }
 }
 
@@ -54,10 +56,14 @@ export function uncoveredBranches(map: CoverageMap, root: string): Map<string, U
 
 /** The list as text (`coverage/uncovered-branches.txt`). */
 export function formatUncoveredBranches(byFile: Map<string, UncoveredArm[]>): string {
-  const parts: string[] = []
+  const parts: string[] = [
+    'Branch arms that no test took, in Node or in workerd (npm run coverage). An operand of a',
+    '&&/||/?? chain is listed when it was never evaluated.',
+    '',
+  ]
   for (const [file, arms] of byFile) {
     parts.push(`${file} — ${arms.length} arm${arms.length === 1 ? '' : 's'} never taken`)
-    for (const a of arms) parts.push(`  L${String(a.line).padEnd(5)} ${a.arm.padEnd(28)} ${a.source.slice(0, 110)}`)
+    for (const a of arms) parts.push(`  L${String(a.line).padEnd(5)} ${a.arm.padEnd(26)} ${a.source.slice(0, 110)}`)
     parts.push('')
   }
   return parts.join('\n')

@@ -16,8 +16,8 @@ export class MiniflareWithCoverage extends Miniflare {
   readonly #coverage: { dir: string; script: InstrumentedScript; workerName: string } | undefined
   #taken = false
 
-  /** `coverageDir` defaults to `$TIERCACHE_COVERAGE_DIR`; coverage is off when neither is set. */
-  constructor(options: MiniflareOptions, coverageDir = process.env[COVERAGE_DIR_ENV]) {
+  /** `coverageDir` defaults to `$TIERCACHE_COVERAGE_DIR`; coverage is off when that is unset or `coverageDir` is null. */
+  constructor(options: MiniflareOptions, coverageDir: string | null = process.env[COVERAGE_DIR_ENV] || null) {
     const instrumented = coverageDir ? instrumentForCoverage(options) : undefined
     super(instrumented?.options ?? options)
     if (instrumented && coverageDir) {

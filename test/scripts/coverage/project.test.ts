@@ -26,6 +26,12 @@ describe('matchItems', () => {
     expect(matchItems([{ loc: at(286, 11, 286, EOL) }], [{ loc: at(285, 71, 286, EOL) }])).toEqual([0])
   })
 
+  it('pairs a leftover on the same lines: `for (const x of xs)` started at `const` on one side, at `for` on the other', () => {
+    const canonical = [{ loc: at(34, 35, 34, 95) }, { loc: at(34, 54, 34, 95) }]
+    const bundle = [{ loc: at(34, 54, 34, EOL) }, { loc: at(34, 30, 34, EOL) }]
+    expect(matchItems(canonical, bundle)).toEqual([1, 0])
+  })
+
   it('takes each counterpart once and never pairs branches of another type or arity', () => {
     const canonical = [
       { loc: at(10, 4, 10, 20), kind: 'cond-expr/2' },

@@ -38,8 +38,8 @@ describe('workerd coverage: the bundle run in workerd, mapped back to src/', () 
     expect(res.status).toBe(401)
     await res.arrayBuffer()
     await mf.dispose()
-    const { map } = await bundleCoverage(readRawCoverage(dir), path.join(projectRoot, 'src'))
-    route = map.fileCoverageFor(routeFile).data
+    const { bundles } = await bundleCoverage(readRawCoverage(dir), path.join(projectRoot, 'src'))
+    route = bundles[0]!.map.fileCoverageFor(routeFile).data
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -83,7 +83,7 @@ describe('workerd coverage: the bundle run in workerd, mapped back to src/', () 
   })
 
   it('changes nothing and records nothing without a coverage directory', async () => {
-    const plain = new MiniflareWithCoverage(options({}), undefined)
+    const plain = new MiniflareWithCoverage(options({}), null)
     const res = await plain.dispatchFetch('http://tiercache.test/__tiercache/health')
     await res.arrayBuffer()
     // No inspector is opened for a normal run.
