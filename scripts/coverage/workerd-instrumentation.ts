@@ -4,19 +4,20 @@
  * Why not just `Profiler.startPreciseCoverage` over the inspector socket (Miniflare's `inspectorPort`)?
  * workerd answers `Profiler.enable` itself (it starts its own CPU profiler, for the DevTools
  * "Performance" tab) and never passes it on to V8, so V8's Profiler agent for that session stays
- * disabled and `Profiler.startPreciseCoverage` fails with "Profiler is not enabled". The supported way
- * to reach V8's Profiler domain is workerd's local-dev-only `node:inspector` Session (compatibility flag
+ * disabled and `Profiler.startPreciseCoverage` fails with "Profiler is not enabled" (checked against
+ * workerd 1.20260730.1, which Miniflare 4.20260730.0 runs). The way workerd offers to reach V8's
+ * Profiler domain is its local-dev-only `node:inspector` Session (compatibility flag
  * `enable_nodejs_inspector_local_dev`, which needs `nodejs_compat` and `workerd --experimental`, which
  * Miniflare always passes). So in coverage mode:
- *   1. the worker gets a two-line entry module that first imports a start module, then re-exports the
- *      bundle: the start module connects an in-isolate Session and starts precise coverage
+ *   1. the worker gets an entry module that first imports a start module, then re-exports the bundle: the start module connects an in-isolate Session and starts precise coverage
  *      (callCount + detailed, i.e. block counts) before the bundle's top-level code runs;
  *   2. before the process is disposed, the test side connects to the workerd inspector
  *      (`inspectorPort: 0`, target `core:user:<worker name>`) and evaluates the start module's take
  *      function in the worker's context, which returns `Profiler.takePreciseCoverage` for the bundle.
  * What the worker under test sees differently: `nodejs_compat` without v2 (so `node:*` modules become
  * importable but no `process`/`Buffer` globals appear) turns `setTimeout`/`setInterval` and their
- * `clear*` into Node-style own properties of `globalThis`; the bundle's bytes are the same.
+ * `clear*` into Node-style own properties of `globalThis`, and there is one more global, the take
+ * function; the bundle's bytes are the same.
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
