@@ -50,7 +50,7 @@ export async function writeCoverageReport(): Promise<boolean> {
   const p = merged.projection
   console.log(
     `workerd items laid onto src/: ${p.matched} matched, ${p.unmatchedCanonical} absent from the bundles (counted 0), ` +
-      `${p.lostCovered} covered bundle items with no src/ counterpart (class and default-export declarations)`
+      `${p.lostCovered} covered bundle items with no src/ counterpart (such as class declarations, which the Node side does not count)`
   )
   for (const w of merged.warnings) console.warn(`warning: ${w}`)
   console.log(
