@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import path from 'node:path'
-import { Miniflare } from 'miniflare'
+import { MiniflareWithCoverage as Miniflare } from './support/workerd-coverage.ts'
 import { buildWorker, projectRoot } from '../scripts/build-worker.ts'
 import { cacheStatus, servedBy } from './support/stack.ts'
 

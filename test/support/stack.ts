@@ -4,7 +4,7 @@
  * the bundled worker. Every server listens on a free port; every Redis key gets a unique prefix so
  * suites can run in parallel against the shared redis-server.
  */
-import { Miniflare } from 'miniflare'
+import type { Miniflare } from 'miniflare'
 import { randomUUID } from 'node:crypto'
 import { workerBundlePath } from '../../scripts/build-worker.ts'
 import { startUpstashLocal, type UpstashLocal } from '../../scripts/upstash-local/server.ts'
@@ -12,6 +12,7 @@ import { startDemoOrigin, type DemoOrigin } from '../../scripts/demo-origin/serv
 import { cacheKey } from '../../src/policy/key.ts'
 import { edgeUrlFor } from '../../src/tiers/edge.ts'
 import { signPurge } from '../../src/purge/signature.ts'
+import { MiniflareWithCoverage } from './workerd-coverage.ts'
 
 export const TEST_TOKEN = 'test-token'
 
@@ -70,7 +71,7 @@ const edgeUrl = (path: string) => edgeUrlFor(cacheKeyOf(path), '/__tiercache')
 
 /** Starts a worker process (workerd) running the bundle with `bindings`. */
 export async function startWorkerProcess(bindings: Record<string, string>): Promise<WorkerProcess> {
-  const mf = new Miniflare({
+  const mf = new MiniflareWithCoverage({
     // Never the default 8787: tests must not take the port `npm run dev` uses.
     host: '127.0.0.1',
     port: 0,
