@@ -12,8 +12,8 @@ const LONG_DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 
 const IMF_FIXDATE = /^([a-z]{3}), (\d{1,2}) ([a-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) gmt$/
 /** Obsolete RFC 850 format: `Sunday, 06-Nov-94 08:49:37 GMT`. */
 const RFC850_DATE = /^([a-z]{6,9}), (\d{2})-([a-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) gmt$/
-/** Obsolete ANSI C asctime() format: `Sun Nov  6 08:49:37 1994`. */
-const ASCTIME_DATE = /^([a-z]{3}) ([a-z]{3}) (\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/
+/** Obsolete ANSI C asctime() format: `Sun Nov  6 08:49:37 1994` (date3 = month SP ( 2DIGIT / ( SP DIGIT ) )). */
+const ASCTIME_DATE = /^([a-z]{3}) ([a-z]{3}) (\d{2}| \d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/
 
 type Parts = { year: number; month: string; day: string; hour: string; minute: string; second: string }
 
@@ -38,8 +38,9 @@ function toEpoch(p: Parts): number | undefined {
 /**
  * Parses an HTTP-date in any of the three formats a recipient "MUST accept" (RFC 9110 §5.6.7) and
  * returns epoch milliseconds, or `undefined` when the value is absent or not a valid HTTP-date.
- * Names are matched case-insensitively and runs of spaces are collapsed (tolerant of real origins);
- * the day name must be a day name but is not checked against the date.
+ * Names are matched case-insensitively (tolerant of real origins), but the separators are the grammar's
+ * single spaces: `Thu, 18  Aug  2050 ...` is not an HTTP-date, so an `Expires` written that way means
+ * "already expired" (RFC 9111 §5.3). The day name must be a day name but is not checked against the date.
  *
  * RFC 850 two-digit years: "Recipients of a timestamp value in rfc850-date format, which uses a
  * two-digit year, MUST interpret a timestamp that appears to be more than 50 years in the future as
@@ -53,7 +54,7 @@ function toEpoch(p: Parts): number | undefined {
  */
 export function parseHttpDate(value: string | null | undefined, now?: number): number | undefined {
   if (value === null || value === undefined) return undefined
-  const v = value.trim().replace(/\s+/g, ' ').toLowerCase()
+  const v = value.trim().toLowerCase()
 
   let m = IMF_FIXDATE.exec(v)
   if (m !== null) {
@@ -73,7 +74,7 @@ export function parseHttpDate(value: string | null | undefined, now?: number): n
   if (m !== null) {
     const [, dayName = '', month = '', day = '', hour = '', minute = '', second = '', year = ''] = m
     if (!DAY_NAMES.includes(dayName)) return undefined
-    return toEpoch({ year: Number(year), month, day, hour, minute, second })
+    return toEpoch({ year: Number(year), month, day: day.trim(), hour, minute, second })
   }
   return undefined
 }

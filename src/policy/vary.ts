@@ -109,7 +109,10 @@ function negotiateEncoding(value: string | null, supported: readonly string[]): 
  * - `accept-language` → lower-cased with all whitespace removed. Language tags are case-insensitive
  *   (RFC 5646 §2.1.1) and whitespace is OWS, so this is semantics-preserving. Ranges are not reduced
  *   to a best match because we do not know which languages the origin has.
- * - anything else → the value verbatim (multiple lines already joined by `Headers` with `', '`).
+ * - anything else → its comma-separated members with the optional whitespace around them removed
+ *   (`Foo: 1,2` and `Foo:  1, 2 ` select the same variant: OWS around list separators is not part of a
+ *   list member, RFC 9110 §5.6.1; multiple lines are already joined by `Headers` with `', '`). Quoted
+ *   strings are kept whole.
  * - an absent header → {@link ABSENT_HEADER}, which differs from a present empty value.
  *
  * @example normaliseRequestHeader('Accept-Encoding', 'br;q=1, gzip;q=0.8') // 'gzip'
@@ -126,7 +129,7 @@ export function normaliseRequestHeader(
   }
   if (value === null) return ABSENT_HEADER
   if (field === 'accept-language') return value.replace(/\s+/g, '').toLowerCase()
-  return value
+  return splitList(value).join(',')
 }
 
 /**

@@ -128,6 +128,15 @@ describe('parseHttpDate (RFC 9110 §5.6.7)', () => {
     expect(parseHttpDate('Sun, 06 Nov 1994 08:49:37 +0000')).toBeUndefined()
   })
 
+  it('rejects extra spaces between the parts (the grammar has single SP; cache-tests freshness-expires-invalid-multiple-spaces)', () => {
+    expect(parseHttpDate('Sun, 06  Nov  1994 08:49:37 GMT')).toBeUndefined()
+    expect(parseHttpDate('Sun,  06 Nov 1994 08:49:37 GMT')).toBeUndefined()
+    expect(parseHttpDate('Sun Nov 6 08:49:37 1994')).toBeUndefined()
+    expect(parseHttpDate('Sun Nov   6 08:49:37 1994')).toBeUndefined()
+    expect(parseHttpDate('  Sun, 06 Nov 1994 08:49:37 GMT  ')).toBe(expected)
+    expect(parseHttpDate('Sun Nov 16 08:49:37 1994')).toBe(Date.UTC(1994, 10, 16, 8, 49, 37))
+  })
+
   it('rejects impossible dates', () => {
     expect(parseHttpDate('Thu, 29 Feb 2023 00:00:00 GMT')).toBeUndefined()
     expect(parseHttpDate('Mon, 01 Jan 2024 24:00:00 GMT')).toBeUndefined()

@@ -101,8 +101,14 @@ describe('normaliseRequestHeader: other headers (RFC 9111 §4.1)', () => {
     )
   })
 
-  it('keys unknown headers verbatim', () => {
-    expect(normaliseRequestHeader('X-Device', 'Mobile ')).toBe('Mobile ')
+  it('keys unknown headers by their members, without the whitespace around list separators (RFC 9110 §5.6.1)', () => {
+    expect(normaliseRequestHeader('Foo', ' 1, 2 ')).toBe(normaliseRequestHeader('Foo', '1,2'))
+    expect(normaliseRequestHeader('X-Device', 'Mobile ')).toBe('Mobile')
+    // Case and the members themselves are kept: only the separators' whitespace goes.
+    expect(normaliseRequestHeader('X-Device', 'Mobile')).not.toBe(normaliseRequestHeader('X-Device', 'mobile'))
+    expect(normaliseRequestHeader('Foo', '1 2')).not.toBe(normaliseRequestHeader('Foo', '12'))
+    // A quoted string is one member, commas and spaces included.
+    expect(normaliseRequestHeader('Foo', 'a="x,  y", b')).toBe('a="x,  y",b')
   })
 
   it('keeps an absent header distinct from a present empty one', () => {
