@@ -7,6 +7,7 @@
  * not `token [ "=" value ]` are skipped. Where duplicates conflict, the most conservative reading wins.
  */
 import { isToken, splitList, unquote } from './syntax.ts'
+import { parseTargetedField } from './targeted-field.ts'
 
 /**
  * Parsed cache directives: lower-cased names mapped to the unquoted argument, or `true` when the
@@ -140,7 +141,8 @@ export function fieldNames(value: string | true | undefined): string[] | true {
  * (in target list order) field with a valid, non-empty value and use its value to determine the
  * caching policy for the response, and it MUST ignore the Cache-Control and Expires header fields in
  * that response, unless no valid, non-empty value is available from the listed header fields."
- * A targeted field that is empty or has no parseable directive is ignored (§2.1). `Cache-Control`
+ * A targeted field that is empty or not a valid Structured Field Dictionary is ignored (§2.1; see
+ * targeted-field.ts, which also refuses caching directives of the wrong type). `Cache-Control`
  * itself is still passed on to clients; it is only our tiers that obey the targeted field.
  *
  * `source` is the lower-cased field name used, or `'cache-control'` on fallback (even when that field
@@ -154,8 +156,12 @@ export function selectTargetedDirectives(
   targets: readonly string[] = DEFAULT_CACHE_TARGETS
 ): { directives: Directives; source: string } {
   for (const target of targets) {
-    const directives = parseCacheControl(headers.get(target))
-    if (directives.size > 0) return { directives, source: target.toLowerCase() }
+    const value = headers.get(target)
+    if (value === null) continue
+    // A Structured Field Dictionary (RFC 9213 §2.1): a parse error, or a directive of the wrong type,
+    // makes the whole field ignored, as does an empty one.
+    const directives = parseTargetedField(value)
+    if (directives !== undefined && directives.size > 0) return { directives, source: target.toLowerCase() }
   }
   return { directives: parseCacheControl(headers.get('cache-control')), source: 'cache-control' }
 }
