@@ -57,6 +57,7 @@ export function parseHttpDate(value: string | null | undefined, now?: number): n
 
   let m = IMF_FIXDATE.exec(v)
   if (m !== null) {
+    // Stryker disable next-line StringLiteral: every capture group is mandatory, so these defaults (there for noUncheckedIndexedAccess) are never used
     const [, dayName = '', day = '', month = '', year = '', hour = '', minute = '', second = ''] = m
     if (!DAY_NAMES.includes(dayName)) return undefined
     return toEpoch({ year: Number(year), month, day, hour, minute, second })
@@ -64,6 +65,7 @@ export function parseHttpDate(value: string | null | undefined, now?: number): n
 
   m = RFC850_DATE.exec(v)
   if (m !== null) {
+    // Stryker disable next-line StringLiteral: every capture group is mandatory, so these defaults (there for noUncheckedIndexedAccess) are never used
     const [, dayName = '', day = '', month = '', yy = '', hour = '', minute = '', second = ''] = m
     if (!LONG_DAY_NAMES.includes(dayName)) return undefined
     return toEpoch({ year: fullYear(Number(yy), now), month, day, hour, minute, second })
@@ -71,6 +73,7 @@ export function parseHttpDate(value: string | null | undefined, now?: number): n
 
   m = ASCTIME_DATE.exec(v)
   if (m !== null) {
+    // Stryker disable next-line StringLiteral: every capture group is mandatory, so these defaults (there for noUncheckedIndexedAccess) are never used
     const [, dayName = '', month = '', day = '', hour = '', minute = '', second = '', year = ''] = m
     if (!DAY_NAMES.includes(dayName)) return undefined
     return toEpoch({ year: Number(year), month, day, hour, minute, second })
