@@ -68,8 +68,13 @@ function mergeDuplicate(name: string, first: string | true, next: string | true)
   const x = typeof first === 'string' ? parseDeltaSeconds(first) : undefined
   const y = typeof next === 'string' ? parseDeltaSeconds(next) : undefined
   if (CONFLICT_MEANS_ZERO.has(name)) return x !== undefined && x === y ? first : '0'
-  // min-fresh asks for more freshness: the larger requirement is the conservative one.
-  if (name === 'min-fresh' && x !== undefined && y !== undefined) return x >= y ? first : next
+  // min-fresh asks for more freshness: the larger requirement is the conservative one, and a valid
+  // requirement beats an invalid one (which would otherwise drop min-fresh altogether).
+  if (name === 'min-fresh') {
+    if (x === undefined) return next
+    if (y === undefined) return first
+    return x >= y ? first : next
+  }
   return first
 }
 

@@ -29,10 +29,11 @@ function toEpoch(p: Parts): number | undefined {
   if (month < 0 || hour > 23 || minute > 59 || second > 60) return undefined
   const monthDays = [31, isLeap(p.year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month] ?? 0
   if (day < 1 || day > monthDays) return undefined
-  const date = new Date(Date.UTC(2000, month, day, hour, minute, second))
-  // setUTCFullYear, because Date.UTC maps years 0–99 to 1900–1999.
+  // Build at 00:00:00 of the day and add the time: setting the year afterwards (needed because Date.UTC
+  // maps years 0–99 to 1900–1999) would otherwise undo a leap second's roll into the next day.
+  const date = new Date(Date.UTC(2000, 0, 1))
   date.setUTCFullYear(p.year, month, day)
-  return date.getTime()
+  return date.getTime() + ((hour * 60 + minute) * 60 + second) * 1000
 }
 
 /**
@@ -58,6 +59,7 @@ export function parseHttpDate(value: string | null | undefined, now?: number): n
 
   let m = IMF_FIXDATE.exec(v)
   if (m !== null) {
+    // Stryker disable next-line StringLiteral: every capture group is mandatory, so these defaults (there for noUncheckedIndexedAccess) are never used
     const [, dayName = '', day = '', month = '', year = '', hour = '', minute = '', second = ''] = m
     if (!DAY_NAMES.includes(dayName)) return undefined
     return toEpoch({ year: Number(year), month, day, hour, minute, second })
@@ -65,6 +67,7 @@ export function parseHttpDate(value: string | null | undefined, now?: number): n
 
   m = RFC850_DATE.exec(v)
   if (m !== null) {
+    // Stryker disable next-line StringLiteral: every capture group is mandatory, so these defaults (there for noUncheckedIndexedAccess) are never used
     const [, dayName = '', day = '', month = '', yy = '', hour = '', minute = '', second = ''] = m
     if (!LONG_DAY_NAMES.includes(dayName)) return undefined
     return toEpoch({ year: fullYear(Number(yy), now), month, day, hour, minute, second })
@@ -72,6 +75,7 @@ export function parseHttpDate(value: string | null | undefined, now?: number): n
 
   m = ASCTIME_DATE.exec(v)
   if (m !== null) {
+    // Stryker disable next-line StringLiteral: every capture group is mandatory, so these defaults (there for noUncheckedIndexedAccess) are never used
     const [, dayName = '', month = '', day = '', hour = '', minute = '', second = '', year = ''] = m
     if (!DAY_NAMES.includes(dayName)) return undefined
     return toEpoch({ year: Number(year), month, day: day.trim(), hour, minute, second })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ageHeaderValue, correctedInitialAge, currentAge, parseAge } from '../../src/policy/age.ts'
-import { formatHttpDate, parseHttpDate } from '../../src/policy/http-date.ts'
+import { formatHttpDate } from '../../src/policy/http-date.ts'
 
 const T0 = Date.UTC(2024, 0, 1) // 2024-01-01T00:00:00Z
 const at = (ms: number) => formatHttpDate(T0 + ms)
@@ -12,6 +12,10 @@ describe('parseAge (RFC 9111 §5.1)', () => {
 
   it('uses the first member of a list ("SHOULD use the first member of the field value")', () => {
     expect(parseAge('10, 20')).toBe(10)
+  })
+
+  it('allows optional whitespace before the comma of a list (RFC 9110 §5.6.1: OWS "," OWS)', () => {
+    expect(parseAge('10 , 20')).toBe(10)
   })
 
   it.each(['-5', '1.5', 'abc', ''])('ignores an invalid Age %j ("a cache SHOULD ignore the field")', (v) => {
@@ -109,52 +113,5 @@ describe('currentAge and the Age header (RFC 9111 §4.2.3, §5.1)', () => {
     expect(ageHeaderValue(1_999)).toBe('1')
     expect(ageHeaderValue(-5)).toBe('0')
     expect(ageHeaderValue(1e20)).toBe('2147483648')
-  })
-})
-
-describe('parseHttpDate (RFC 9110 §5.6.7)', () => {
-  const expected = Date.UTC(1994, 10, 6, 8, 49, 37)
-
-  it('parses IMF-fixdate, rfc850-date and asctime-date ("MUST accept all three")', () => {
-    expect(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT')).toBe(expected)
-    expect(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT')).toBe(expected)
-    expect(parseHttpDate('Sun Nov  6 08:49:37 1994')).toBe(expected)
-  })
-
-  it('rejects values that Date.parse would accept', () => {
-    expect(parseHttpDate('0')).toBeUndefined()
-    expect(parseHttpDate('2024')).toBeUndefined()
-    expect(parseHttpDate('2024-01-01T00:00:00Z')).toBeUndefined()
-    expect(parseHttpDate('Sun, 06 Nov 1994 08:49:37 +0000')).toBeUndefined()
-  })
-
-  it('rejects extra spaces between the parts (the grammar has single SP; cache-tests freshness-expires-invalid-multiple-spaces)', () => {
-    expect(parseHttpDate('Sun, 06  Nov  1994 08:49:37 GMT')).toBeUndefined()
-    expect(parseHttpDate('Sun,  06 Nov 1994 08:49:37 GMT')).toBeUndefined()
-    expect(parseHttpDate('Sun Nov 6 08:49:37 1994')).toBeUndefined()
-    expect(parseHttpDate('Sun Nov   6 08:49:37 1994')).toBeUndefined()
-    expect(parseHttpDate('  Sun, 06 Nov 1994 08:49:37 GMT  ')).toBe(expected)
-    expect(parseHttpDate('Sun Nov 16 08:49:37 1994')).toBe(Date.UTC(1994, 10, 16, 8, 49, 37))
-  })
-
-  it('rejects impossible dates', () => {
-    expect(parseHttpDate('Thu, 29 Feb 2023 00:00:00 GMT')).toBeUndefined()
-    expect(parseHttpDate('Mon, 01 Jan 2024 24:00:00 GMT')).toBeUndefined()
-    expect(parseHttpDate('Xyz, 01 Jan 2024 00:00:00 GMT')).toBeUndefined()
-  })
-
-  it('accepts a leap day', () => {
-    expect(parseHttpDate('Thu, 29 Feb 2024 00:00:00 GMT')).toBe(Date.UTC(2024, 1, 29))
-  })
-
-  it('interprets a two-digit year more than 50 years ahead as the past (§5.6.7)', () => {
-    const now = Date.UTC(2025, 0, 1)
-    expect(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(expected)
-    expect(parseHttpDate('Friday, 01-Jan-49 00:00:00 GMT', now)).toBe(Date.UTC(2049, 0, 1))
-  })
-
-  it('round-trips formatHttpDate', () => {
-    expect(formatHttpDate(expected)).toBe('Sun, 06 Nov 1994 08:49:37 GMT')
-    expect(parseHttpDate(formatHttpDate(T0))).toBe(T0)
   })
 })

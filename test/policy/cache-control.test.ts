@@ -70,9 +70,28 @@ describe('parseCacheControl (RFC 9111 §5.2)', () => {
     expect(parseCacheControl('max-age=60, max-age="60"').get('max-age')).toBe('60')
   })
 
+  it('does not read two spellings of the same number of seconds as a conflict', () => {
+    expect(deltaSeconds(parseCacheControl('max-age=60, max-age=060'), 'max-age')).toBe(60)
+  })
+
+  it('keeps a repeated bare max-stale as "any staleness" (identical duplicates collapse)', () => {
+    expect(parseCacheControl('max-stale, max-stale').get('max-stale')).toBe(true)
+  })
+
   it('treats conflicting duplicate s-maxage and stale-while-revalidate as 0', () => {
     const d = parseCacheControl('s-maxage=10, S-MAXAGE=20, stale-while-revalidate=5, stale-while-revalidate=9')
     expect(d.get('s-maxage')).toBe('0')
+    expect(d.get('stale-while-revalidate')).toBe('0')
+  })
+
+  it('treats conflicting duplicate stale-if-error and max-stale as 0 (no staleness allowed)', () => {
+    const d = parseCacheControl('stale-if-error=10, stale-if-error=20, max-stale=5, max-stale=50')
+    expect(d.get('stale-if-error')).toBe('0')
+    expect(d.get('max-stale')).toBe('0')
+  })
+
+  it('treats two different unreadable values as a conflict too', () => {
+    const d = parseCacheControl('stale-while-revalidate=soon, stale-while-revalidate=later')
     expect(d.get('stale-while-revalidate')).toBe('0')
   })
 
@@ -81,8 +100,23 @@ describe('parseCacheControl (RFC 9111 §5.2)', () => {
     expect(parseCacheControl('private="a", private').get('private')).toBe(true)
   })
 
+  it('unites duplicate qualified no-cache lists too (§5.2.2.4)', () => {
+    expect(parseCacheControl('no-cache="x-a", no-cache="x-b"').get('no-cache')).toBe('x-a, x-b')
+  })
+
+  it('lets an empty qualified list in a duplicate cover the whole response, as it does alone', () => {
+    expect(parseCacheControl('private="x-a", private=""').get('private')).toBe(true)
+    expect(parseCacheControl('no-cache="", no-cache="set-cookie"').get('no-cache')).toBe(true)
+  })
+
   it('keeps the larger of conflicting min-fresh values', () => {
     expect(parseCacheControl('min-fresh=5, min-fresh=50').get('min-fresh')).toBe('50')
+    expect(parseCacheControl('min-fresh=50, min-fresh=5').get('min-fresh')).toBe('50')
+  })
+
+  it('keeps a valid min-fresh over an unreadable one, whichever comes first (the conservative reading)', () => {
+    expect(parseCacheControl('min-fresh=abc, min-fresh=5').get('min-fresh')).toBe('5')
+    expect(parseCacheControl('min-fresh=5, min-fresh=soon').get('min-fresh')).toBe('5')
   })
 
   it('keeps the first occurrence of other duplicated directives', () => {
@@ -139,6 +173,14 @@ describe('fieldNames (RFC 9111 §5.2.2.4, §5.2.2.7)', () => {
 
   it('lower-cases, trims and deduplicates the listed names', () => {
     expect(fieldNames(' Set-Cookie ,X-Foo, set-cookie')).toEqual(['set-cookie', 'x-foo'])
+  })
+
+  it('drops listed names that are not tokens', () => {
+    expect(fieldNames('Set-Cookie, bad name, "x", X-A')).toEqual(['set-cookie', 'x-a'])
+  })
+
+  it('reads a list with no usable name as the unqualified form (conservative)', () => {
+    expect(fieldNames('bad name, (x)')).toBe(true)
   })
 
   it('reads an empty qualified list as the unqualified form (conservative)', () => {
@@ -208,6 +250,16 @@ describe('parseRequestDirectives (RFC 9111 §5.4)', () => {
   it('ignores Pragma when Cache-Control is present', () => {
     const h = new Headers({ pragma: 'no-cache', 'cache-control': 'max-stale' })
     expect([...parseRequestDirectives(h)]).toEqual([['max-stale', true]])
+  })
+
+  it('finds no-cache among other Pragma members', () => {
+    expect([...parseRequestDirectives(new Headers({ pragma: 'x-debug, no-cache' }))]).toEqual([
+      ['no-cache', true],
+    ])
+  })
+
+  it('is empty without Cache-Control and Pragma', () => {
+    expect(parseRequestDirectives(new Headers({ accept: '*/*' })).size).toBe(0)
   })
 
   it('ignores other Pragma values', () => {

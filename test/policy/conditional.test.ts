@@ -28,6 +28,13 @@ describe('entity-tag comparison (RFC 9110 §8.8.3.2)', () => {
     expect(strongMatch('W/"a"', 'W/"a"')).toBe(false)
   })
 
+  it('ignores whitespace around either tag', () => {
+    expect(weakMatch(' W/"a" ', '"a"')).toBe(true)
+    expect(weakMatch('"a"', ' W/"a"')).toBe(true)
+    expect(strongMatch(' "a"', '"a" ')).toBe(true)
+    expect(strongMatch('"a" ', ' "a"')).toBe(true)
+  })
+
   it('W/ is case-sensitive: w/"a" is not a weak tag', () => {
     expect(weakMatch('w/"a"', '"a"')).toBe(false)
   })
@@ -66,6 +73,13 @@ describe('evaluateConditional: If-None-Match (RFC 9110 §13.1.2)', () => {
 
   it('answers in full when the stored response has no ETag', () => {
     expect(evaluate({ 'if-none-match': '"v1"' }, { lastModified: LM, status: 200 })).toBe('full')
+    expect(evaluate({ 'if-none-match': '"v1"' }, { etag: null, lastModified: LM, status: 200 })).toBe('full')
+  })
+
+  it('never matches an empty stored ETag, not even with a malformed W/ member', () => {
+    // An empty field value is not an entity-tag (RFC 9110 §8.8.3: entity-tag = [ weak ] opaque-tag).
+    expect(evaluate({ 'if-none-match': 'W/' }, { etag: '', status: 200 })).toBe('full')
+    expect(evaluate({ 'if-none-match': 'W/' }, { etag: '  ', status: 200 })).toBe('full')
   })
 
   it('takes precedence over If-Modified-Since ("MUST ignore If-Modified-Since if the request contains an If-None-Match")', () => {
@@ -76,6 +90,16 @@ describe('evaluateConditional: If-None-Match (RFC 9110 §13.1.2)', () => {
   it('ignores preconditions when the stored response is not 2xx (§13.2.1)', () => {
     expect(evaluate({ 'if-none-match': '"v1"' }, { ...stored, status: 404 })).toBe('full')
     expect(evaluate({ 'if-none-match': '*' }, { ...stored, status: 301 })).toBe('full')
+    expect(evaluate({ 'if-none-match': '"v1"' }, { ...stored, status: 100 })).toBe('full')
+  })
+
+  it('applies preconditions to every 2xx, up to 299', () => {
+    expect(evaluate({ 'if-none-match': '"v1"' }, { ...stored, status: 299 })).toBe('not-modified')
+  })
+
+  it('answers in full to a method other than GET and HEAD (a 304 is only for GET and HEAD, §13.1.2)', () => {
+    const post = 'POST' as unknown as 'GET'
+    expect(evaluateConditional(new Headers({ 'if-none-match': '"v1"' }), stored, post)).toBe('full')
   })
 })
 
@@ -149,6 +173,11 @@ describe('buildNotModified (RFC 9110 §15.4.5)', () => {
       ['vary', 'Accept-Encoding'],
     ])
   })
+
+  it('adds none of the retained fields the stored response lacks', () => {
+    const headers = new Headers({ etag: '"v1"', 'content-type': 'text/html' })
+    expect([...buildNotModified(headers)]).toEqual([['etag', '"v1"']])
+  })
 })
 
 describe('revalidationHeaders (RFC 9111 §4.3.1)', () => {
@@ -162,6 +191,11 @@ describe('revalidationHeaders (RFC 9111 §4.3.1)', () => {
   it('sends nothing without validators', () => {
     expect([...revalidationHeaders({})]).toEqual([])
     expect([...revalidationHeaders({ etag: null, lastModified: null })]).toEqual([])
+  })
+
+  it('does not send an empty ETag', () => {
+    expect([...revalidationHeaders({ etag: '' })]).toEqual([])
+    expect([...revalidationHeaders({ etag: '  ' })]).toEqual([])
   })
 
   it('does not send an invalid Last-Modified', () => {
@@ -189,6 +223,18 @@ describe('notModifiedApplies (RFC 9111 §4.3.4)', () => {
     expect(notModifiedApplies(storedHeaders, new Headers({ etag: 'W/"v1"' }))).toBe(true)
   })
 
+  it('does not apply a 304 with an ETag to a stored response without one ("If none of the stored responses contain the same strong validator")', () => {
+    const noTag = new Headers({ 'last-modified': LM })
+    expect(notModifiedApplies(noTag, new Headers({ etag: '"v1"' }))).toBe(false)
+    expect(notModifiedApplies(noTag, new Headers({ etag: 'W/"v1"' }))).toBe(false)
+  })
+
+  it('does not apply an unreadable Last-Modified, even against an unreadable or absent stored one', () => {
+    expect(notModifiedApplies(new Headers(), new Headers({ 'last-modified': 'yesterday' }))).toBe(false)
+    const garbled = new Headers({ 'last-modified': 'last week' })
+    expect(notModifiedApplies(garbled, new Headers({ 'last-modified': 'yesterday' }))).toBe(false)
+  })
+
   it('applies on equal Last-Modified without ETag', () => {
     expect(notModifiedApplies(storedHeaders, new Headers({ 'last-modified': LM }))).toBe(true)
     expect(
@@ -199,6 +245,8 @@ describe('notModifiedApplies (RFC 9111 §4.3.4)', () => {
   it('applies a validator-less 304 only to a validator-less stored response', () => {
     expect(notModifiedApplies(new Headers(), new Headers({ date: LM }))).toBe(true)
     expect(notModifiedApplies(storedHeaders, new Headers({ date: LM }))).toBe(false)
+    expect(notModifiedApplies(new Headers({ etag: '"v1"' }), new Headers({ date: LM }))).toBe(false)
+    expect(notModifiedApplies(new Headers({ 'last-modified': LM }), new Headers({ date: LM }))).toBe(false)
   })
 })
 

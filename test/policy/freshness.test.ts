@@ -149,6 +149,13 @@ describe('freshnessLifetime: heuristic (RFC 9111 §4.2.2)', () => {
     })
   })
 
+  it('measures the Last-Modified interval from the receive time when Date is missing, and gives none without either', () => {
+    const res = { 'last-modified': 'Sun, 31 Dec 2023 23:00:00 GMT' }
+    // RFC 9110 §6.6.1: a recipient without Date "MUST record the time it was received".
+    expect(lifetime(res, 200, shared, parseHttpDate(DATE))).toEqual({ lifetimeMs: 360_000, source: 'heuristic' })
+    expect(lifetime(res)).toEqual({ lifetimeMs: 0, source: 'none' })
+  })
+
   it('applies to heuristically cacheable 404', () => {
     const res = { date: DATE, 'last-modified': 'Sun, 31 Dec 2023 23:00:00 GMT' }
     expect(lifetime(res, 404)).toEqual({ lifetimeMs: 360_000, source: 'heuristic' })

@@ -28,6 +28,10 @@ describe('invalidationTargets (RFC 9111 §4.4)', () => {
     ])
   })
 
+  it('invalidates after every 3xx, up to 399', () => {
+    expect(hrefs('POST', 399)).toEqual(['https://a.test/items/7?x=1'])
+  })
+
   it.each([400, 404, 500, 503, 100])('does not invalidate after status %i', (status) => {
     expect(hrefs('POST', status)).toEqual([])
   })

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  UNKEYED_REQUEST_HEADERS,
-  cacheKey,
-  normaliseUrl,
-  stripUnkeyedHeaders,
-} from '../../src/policy/key.ts'
+import { cacheKey, normaliseQuery, normaliseUrl, stripUnkeyedHeaders } from '../../src/policy/key.ts'
 
 const key = (href: string, options = {}) => cacheKey(new URL(href), options)
 
@@ -95,11 +90,40 @@ describe('cacheKey (RFC 9111 §2, design.md §4 rule 2)', () => {
     )
   })
 
+  it('matches a prefix pattern only at the start of the name, with the whole prefix', () => {
+    const options = { ignoreQueryParams: ['utm_*'] }
+    expect(key('https://example.com/?user=1&utm=2&xutm_a=3&utm_id=4', options)).toBe(
+      'https://example.com/?user=1&utm=2&xutm_a=3'
+    )
+  })
+
+  it('decodes + in a name as a space before matching (form encoding)', () => {
+    expect(key('https://example.com/?utm+source=x&id=1', { ignoreQueryParams: ['utm source'] })).toBe(
+      'https://example.com/?id=1'
+    )
+  })
+
+  it('keeps a name with a malformed percent-escape and matches it by its raw form', () => {
+    expect(key('https://example.com/?%E0=1&id=2', { ignoreQueryParams: ['utm_*'] })).toBe(
+      'https://example.com/?%E0=1&id=2'
+    )
+    expect(key('https://example.com/?%E0=1&id=2', { ignoreQueryParams: ['%E0'] })).toBe(
+      'https://example.com/?id=2'
+    )
+  })
+
   it('matches ignored names after percent-decoding, exactly and case-sensitively', () => {
     const options = { ignoreQueryParams: ['utm_source', 'gclid'] }
     expect(key('https://example.com/?utm%5Fsource=x&GCLID=1&gclidx=2', options)).toBe(
       'https://example.com/?GCLID=1&gclidx=2'
     )
+  })
+})
+
+describe('normaliseQuery', () => {
+  it('removes only a leading ? and keeps one inside a value', () => {
+    expect(normaliseQuery('?next=/search?q=1')).toBe('next=/search?q=1')
+    expect(normaliseQuery('next=/search?q=1')).toBe('next=/search?q=1')
   })
 })
 
@@ -119,23 +143,33 @@ describe('normaliseUrl', () => {
 })
 
 describe('stripUnkeyedHeaders (cache-poisoning defence)', () => {
-  it('lists the classic override headers', () => {
-    for (const name of [
-      'x-forwarded-host',
-      'x-forwarded-scheme',
-      'x-forwarded-proto',
-      'x-forwarded-port',
-      'x-original-url',
-      'x-rewrite-url',
-      'x-http-method-override',
-      'x-http-method',
-      'x-method-override',
-      'forwarded',
-      'x-host',
-      'x-forwarded-server',
-    ]) {
-      expect(UNKEYED_REQUEST_HEADERS).toContain(name)
-    }
+  // The classic host/scheme/URL/method override headers: an origin (or a framework in front of it)
+  // that honours one of them would answer differently for the same cache key.
+  it.each([
+    'x-forwarded-host',
+    'x-forwarded-scheme',
+    'x-forwarded-proto',
+    'x-forwarded-port',
+    'x-forwarded-server',
+    'x-forwarded-prefix',
+    'x-forwarded-uri',
+    'x-original-url',
+    'x-original-host',
+    'x-original-method',
+    'x-rewrite-url',
+    'x-http-method-override',
+    'x-http-method',
+    'x-method-override',
+    'x-host',
+    'forwarded',
+  ])('strips %s and keeps the harmless headers beside it', (name) => {
+    const headers = new Headers({ [name]: 'evil.test', accept: 'text/html', 'x-request-id': '42' })
+    const stripped = stripUnkeyedHeaders(headers)
+    expect(stripped.has(name)).toBe(false)
+    expect([...stripped]).toEqual([
+      ['accept', 'text/html'],
+      ['x-request-id', '42'],
+    ])
   })
 
   it('removes them case-insensitively and keeps the rest', () => {

@@ -134,6 +134,16 @@ describe('requestAllowsCached (RFC 9111 §5.2.1)', () => {
     })
   })
 
+  it('max-stale is void under must-revalidate even for a response that has only just become stale', () => {
+    // age == lifetime is already stale (§4.2: "freshness_lifetime > current_age" is false).
+    const justStale = { currentAgeMs: 60_000, lifetimeMs: 60_000, mustRevalidate: true }
+    expect(requestAllowsCached(cc('max-stale'), justStale)).toEqual({ ok: false, allowStaleMs: 0 })
+  })
+
+  it('honours max-stale when the response explicitly allows stale use (mustRevalidate: false)', () => {
+    expect(requestAllowsCached(cc('max-stale'), { ...stale, mustRevalidate: false }).ok).toBe(true)
+  })
+
   it('max-age still applies together with max-stale', () => {
     expect(requestAllowsCached(cc('max-stale, max-age=30'), stale).ok).toBe(false)
   })

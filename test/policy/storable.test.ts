@@ -107,6 +107,20 @@ describe('isStorable: method and status (RFC 9111 §3)', () => {
     expect(check({ status: 404, res: { expires: '0' } })).toEqual(stored)
   })
 
+  it('reads Expires as explicit freshness when no source is given (Cache-Control governs by default)', () => {
+    const responseHeaders = new Headers({ expires: 'Sun, 06 Nov 2094 08:49:37 GMT' })
+    const verdict = isStorable({
+      method: 'GET',
+      status: 404,
+      requestHeaders: new Headers(),
+      responseHeaders,
+      directives: parseCacheControl(responseHeaders.get('cache-control')),
+      requestDirectives: new Map(),
+      options: {},
+    })
+    expect(verdict).toEqual(stored)
+  })
+
   it('ignores Expires when a targeted field governs (RFC 9213 §2.2)', () => {
     const res = { 'cdn-cache-control': 'no-transform', expires: 'Sun, 06 Nov 2094 08:49:37 GMT' }
     expect(check({ status: 404, res })).toEqual(refused('no-freshness'))

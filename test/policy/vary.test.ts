@@ -58,6 +58,24 @@ describe('normaliseRequestHeader: Accept-Encoding (RFC 9110 §12.5.3)', () => {
 
   it('tolerates whitespace and case in members and parameters', () => {
     expect(ae(' GZIP ; Q=0.8 , identity;q=0.1')).toBe('gzip')
+    // weight = OWS ";" OWS "q=" qvalue (§12.4.2): the space after ";" is allowed.
+    expect(ae('gzip; q=0')).toBe('identity')
+    expect(ae('gzip;q= 0.5')).toBe('gzip')
+  })
+
+  it('reads any decimal weight, clamped to 1', () => {
+    expect(ae('gzip;q=1')).toBe('gzip')
+    expect(ae('gzip;q=0.25')).toBe('gzip')
+    expect(ae('gzip;q=10')).toBe('gzip')
+  })
+
+  it('takes the weight only from a q parameter', () => {
+    expect(ae('gzip;x=0')).toBe('gzip')
+    expect(ae('gzip;qq')).toBe('gzip')
+  })
+
+  it('lets the client prefer identity over a coding we serve', () => {
+    expect(ae('gzip;q=0.1, identity;q=0.5')).toBe('identity')
   })
 
   it('treats x-gzip as gzip (§8.4.1.3)', () => {
@@ -67,6 +85,10 @@ describe('normaliseRequestHeader: Accept-Encoding (RFC 9110 §12.5.3)', () => {
   it('lets * cover the codings not listed', () => {
     expect(ae('*')).toBe('gzip')
     expect(ae('br, *;q=0.1', ['br', 'gzip', 'identity'])).toBe('br')
+  })
+
+  it('lets * rate identity too ("any available content coding not explicitly listed")', () => {
+    expect(ae('gzip;q=0.1, *;q=0.5')).toBe('identity')
   })
 
   it('*;q=0 excludes gzip but identity falls back', () => {
@@ -80,6 +102,13 @@ describe('normaliseRequestHeader: Accept-Encoding (RFC 9110 §12.5.3)', () => {
 
   it('ignores members with an unparseable weight', () => {
     expect(ae('gzip;q=high')).toBe('identity')
+  })
+
+  it('ignores such a member entirely, so * or a later member for the coding still applies', () => {
+    for (const weight of ['high', 'x1', '1x', '1e0', '-1']) {
+      expect([weight, ae(`gzip;q=${weight}, *;q=0.5`)]).toEqual([weight, 'gzip'])
+    }
+    expect(ae('gzip;q=high, gzip')).toBe('gzip')
   })
 
   it('maps many spellings to the same token', () => {
@@ -174,6 +203,25 @@ describe('variantKeySuffix (RFC 9111 §4.1)', () => {
     const bob = await variantKeySuffix(['cookie'], new Headers({ cookie: 'sid=bob' }))
     expect(alice).not.toBe(bob)
     expect(alice).not.toContain('alice')
+  })
+
+  it('keeps each header in its own line, so values cannot shift between headers', async () => {
+    // Without a separator both would hash 'x-a:1x-b:x-b:2'.
+    const one = new Headers({ 'x-a': '1x-b:', 'x-b': '2' })
+    const two = new Headers({ 'x-a': '1', 'x-b': 'x-b:2' })
+    expect(await variantKeySuffix(['x-a', 'x-b'], one)).not.toBe(await variantKeySuffix(['x-a', 'x-b'], two))
+  })
+
+  it('is base64url: + and / of the digest become - and _ (RFC 4648 §5)', async () => {
+    // SHA-256('x-probe:1') starts 'BMN4Bl/UOPiiQvcscDloN+' in standard base64.
+    const headers = new Headers({ 'x-probe': '1' })
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode('x-probe:1'))
+    const standard = Buffer.from(digest).toString('base64').slice(0, 22)
+    expect(standard).toMatch(/\+/)
+    expect(standard).toMatch(/\//)
+    expect(await variantKeySuffix(['x-probe'], headers)).toBe(
+      Buffer.from(digest).toString('base64url').slice(0, 22)
+    )
   })
 
   it('joins repeated header lines like Headers does', async () => {
