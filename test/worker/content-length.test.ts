@@ -60,8 +60,9 @@ describe('Content-Length on cached answers', () => {
     }
     await check('memory', async () => {})
     await check('edge', () => worker().clearMemory())
-    // HEAD is answered from memory or the edge only; a GET refills them, so clear both before each.
-    await check('redis', async () => {
+    // HEAD is answered from memory or the edge only (with both empty it goes to the origin); a GET
+    // refills them, so clear both before each.
+    await check('redis (HEAD: the origin)', async () => {
       await worker().clearMemory()
       await worker().clearEdge(path)
     })

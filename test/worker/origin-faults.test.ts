@@ -156,3 +156,33 @@ describe('origin faults with a stale copy: stale-if-error answers (RFC 5861 §4)
     expect.soft(performance.now() - started, 'refresh duration (ms)').toBeLessThan(NOT_HELD_MS)
   })
 })
+
+describe('origin faults on the paths that pass the answer through (HEAD miss, Range, unsafe methods)', () => {
+  let stack: Stack
+  beforeAll(async () => {
+    stack = await startStack({ vars: { ORIGIN_TIMEOUT_MS: String(ORIGIN_TIMEOUT_MS), COHERENCE_DELTA_MS: '3600000' } })
+  })
+  afterAll(() => stack.close())
+  afterEach(() => {
+    stack.origin.setFault({ mode: 'ok', latencyMs: 0 })
+  })
+
+  const STATUS_FAULTS = FAULTS.filter((f) => f.mode === 'status-999' || f.mode === 'garbage-status' || f.mode === 'early-hints-close')
+  const REQUESTS: Array<{ label: string; path: string; init: RequestInit }> = [
+    { label: 'a HEAD miss', path: '/public/pt-head', init: { method: 'HEAD' } },
+    { label: 'a Range request (bypass)', path: '/public/pt-range', init: { headers: { range: 'bytes=0-3' } } },
+    { label: 'a POST', path: '/echo', init: { method: 'POST', body: 'x' } },
+  ]
+  const cases = STATUS_FAULTS.flatMap((fault) => REQUESTS.map((request) => ({ ...fault, ...request })))
+
+  it.each(cases)('$mode on $label: 502 naming the status, never a 500', async ({ mode, names, path, init }) => {
+    stack.origin.setFault({ mode })
+    const res = await stack.workers[0]!.fetch(path, { ...init, headers: { ...IDENTITY, ...(init.headers as Record<string, string>) } })
+    const text = await res.text()
+    expect.soft(res.status, `status (body: ${text.slice(0, 200)})`).toBe(502)
+    if (init.method !== 'HEAD') {
+      expect.soft(text, 'names what the origin sent').toMatch(names!)
+      expect.soft(() => JSON.parse(text), 'a JSON body').not.toThrow()
+    }
+  })
+})

@@ -67,6 +67,7 @@ describe('streaming what is not stored', () => {
     const bytes = 57 * MiB
     const { res, body } = await dripThrough(`/bytes/${bytes}?seed=5`)
     expect(servedBy(res)).toBe('origin')
+    expect(res.headers.get('cache-status'), 'no tier claims it').not.toMatch(/stored/)
     expect(body.byteLength).toBe(bytes)
     expect(Buffer.from(body).equals(Buffer.from(seededBytes(bytes, 5)))).toBe(true)
   })
