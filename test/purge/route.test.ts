@@ -30,7 +30,12 @@ function route() {
     app.request('http://tiercache.test/purge', {
       method: 'POST',
       body,
-      headers: { ...(signature === undefined ? {} : { 'tiercache-signature': signature }), ...headers },
+      headers: {
+        ...(signature === undefined ? {} : { 'tiercache-signature': signature }),
+        // Node's Request declares no Content-Length of its own; a string body is sent with one here.
+        ...(typeof body === 'string' ? { 'content-length': String(new TextEncoder().encode(body).byteLength) } : {}),
+        ...headers,
+      },
       ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
     } as RequestInit)
   return { calls, send }

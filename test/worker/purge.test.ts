@@ -4,25 +4,36 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from '@upstash/redis'
 import { cacheStatus, eventually, sendPurge, servedBy, startStack, startWorkerProcess, TEST_PURGE_SECRET, TEST_TOKEN, type Stack, type WorkerProcess } from '../support/stack.ts'
 import type { PurgeReceipt } from '../../src/purge/fanout.ts'
+import { signPurge } from '../../src/purge/signature.ts'
 
 /** The worker's default PURGE_MAX_BYTES (README). */
 const PURGE_MAX_BYTES = 65_536
 /** A 64-digit hex value no secret signed. */
 const randomV1 = () => randomBytes(32).toString('hex')
 
-/** POSTs `size` bytes to the purge route over a real socket, chunked (no Content-Length), unsigned. */
-function postChunked(worker: WorkerProcess, size: number): Promise<{ status: number; body: string }> {
+/**
+ * POSTs `body` to the purge route over a real socket, so the framing is known: with its Content-Length,
+ * or `chunked` (8 KiB chunks, no Content-Length).
+ */
+function postRaw(
+  worker: WorkerProcess,
+  body: string,
+  options: { chunked?: boolean; headers?: Record<string, string> } = {}
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const url = new URL('/__tiercache/purge', worker.url)
-    const req = http.request(url, { method: 'POST', headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/json' } }, (res) => {
-      let body = ''
+    const bytes = Buffer.from(body)
+    const framing = options.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(bytes.length) }
+    const req = http.request(new URL('/__tiercache/purge', worker.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...framing, ...options.headers },
+    }, (res) => {
+      let text = ''
       res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (body += chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      res.on('data', (chunk: string) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
     })
     req.on('error', reject)
-    const chunk = Buffer.alloc(8 * 1024, 'a')
-    for (let sent = 0; sent < size; sent += chunk.length) req.write(chunk.subarray(0, Math.min(chunk.length, size - sent)))
+    for (let at = 0; at < bytes.length; at += 8 * 1024) req.write(bytes.subarray(at, at + 8 * 1024))
     req.end()
   })
 }
@@ -130,7 +141,7 @@ describe('signed purge webhook', () => {
 
     it('a 70 KB chunked unsigned body gets 413, and the worker keeps answering', async () => {
       const cached = await warm('/items/chunked-1')
-      const refused = await postChunked(worker(), 70_000)
+      const refused = await postRaw(worker(), 'a'.repeat(70_000), { chunked: true })
       expect(refused).toEqual({ status: 413, body: JSON.stringify({ error: 'body larger than 65536 bytes' }) })
       // The same process still serves: a cache hit, then a signed purge that takes effect.
       const still = await get('/items/chunked-1')
@@ -146,14 +157,24 @@ describe('signed purge webhook', () => {
     })
   })
 
-  it('a body of exactly PURGE_MAX_BYTES is accepted and purges', async () => {
-    await warm('/items/at-limit')
-    const rawBody = JSON.stringify({ urls: ['/items/at-limit'] }).padEnd(PURGE_MAX_BYTES, ' ')
-    expect(new TextEncoder().encode(rawBody).byteLength).toBe(PURGE_MAX_BYTES)
-    const res = await sendPurge(worker(), undefined, { rawBody })
-    expect(res.status).toBe(200)
-    expect(await res.json()).toMatchObject({ duplicate: false, redis: { status: 'committed' } })
-    expect((await get('/items/at-limit')).by).toBe('origin')
+  it('a body of exactly PURGE_MAX_BYTES is accepted and purges, one byte more is refused, with Content-Length or chunked', async () => {
+    // Absolute URLs: over a real socket the webhook's own host is 127.0.0.1, not the cached site's.
+    const padded = (path: string, length: number) => JSON.stringify({ urls: [`http://tiercache.test${path}`] }).padEnd(length, ' ')
+    const signed = async (body: string) => ({ 'tiercache-signature': await signPurge(TEST_PURGE_SECRET, body) })
+    for (const framing of ['content-length', 'chunked'] as const) {
+      const path = `/items/at-limit-${framing}`
+      const cached = await warm(path)
+      const over = padded(path, PURGE_MAX_BYTES + 1)
+      const refused = await postRaw(worker(), over, { chunked: framing === 'chunked', headers: await signed(over) })
+      expect(refused, framing).toEqual({ status: 413, body: JSON.stringify({ error: 'body larger than 65536 bytes' }) })
+      expect(await get(path), framing).toMatchObject({ by: 'memory', body: cached })
+      const atLimit = padded(path, PURGE_MAX_BYTES)
+      expect(Buffer.byteLength(atLimit)).toBe(PURGE_MAX_BYTES)
+      const accepted = await postRaw(worker(), atLimit, { chunked: framing === 'chunked', headers: await signed(atLimit) })
+      expect(accepted.status, framing).toBe(200)
+      expect(JSON.parse(accepted.body)).toMatchObject({ duplicate: false, redis: { status: 'committed' } })
+      expect((await get(path)).by, framing).toBe('origin')
+    }
   })
 
   it('a replay without an id dressed with extra v1 values purges nothing the second time', async () => {
