@@ -6,8 +6,8 @@
  * through the official `cloudflare` SDK. The API allows at most 100 tags a call and, on the Free plan,
  * 5 calls a minute (bucket 25) per account (reference/upstash-and-workers.md §5.2). Calls therefore go
  * through a token bucket and a queue, both kept in Redis so every isolate shares them; a 429, a 5xx or
- * no answer puts the batch back and the cron trigger (or the next purge) sends it later. Correctness never depends on
- * this step: isolates refuse purged edge entries through the purge log within δ anyway.
+ * no answer puts the batch back and the cron trigger (or the next purge) sends it later. Correctness
+ * never depends on this step: isolates refuse purged edge entries through the purge log within δ anyway.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import { createClient } from 'cloudflare/tree-shakable'

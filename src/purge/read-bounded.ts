@@ -10,20 +10,21 @@
  * keeps it serving. In production a dropped connection loses the 413 for a client still sending (the
  * "TCP reset problem" of RFC 9112 §9.6, which servers avoid by reading what the client still sends).
  *
- * So the rest of an oversized chunked body is read and thrown away, up to {@link DRAIN_LIMIT_BYTES}:
- * draining costs a little CPU per chunk and no memory, and the bound lets honest senders that overshoot
- * read their 413 while an endless body cannot keep the worker reading. Past the bound reading stops
- * (still without a cancel) and the connection is dropped, which for such a body is what we want.
+ * So the rest of an oversized chunked body is read and thrown away, up to {@link DRAIN_LIMIT_BYTES}
+ * past the limit: draining costs a little CPU per chunk and no memory, and the bound lets honest senders
+ * that overshoot read their 413 while an endless body cannot keep the worker reading. Past the bound
+ * reading stops (still without a cancel) and the connection is dropped — for such a body that is what we
+ * want in production, though under `wrangler dev` it still ends the session (its proxy's behaviour).
  */
 
-/** Most bytes of an oversized chunked body read (and thrown away) before the 413 is sent: 8 MiB. */
+/** Most bytes of an oversized chunked body read (and thrown away) past the limit before the 413: 8 MiB. */
 export const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024
 
 /**
  * The body as UTF-8 text when it is at most `limit` bytes; undefined when it is larger (declared by
  * `Content-Length`, or found while reading a chunked body).
  */
-export async function readBoundedText(request: Request, limit: number, drainLimit = DRAIN_LIMIT_BYTES): Promise<string | undefined> {
+export async function readBoundedText(request: Request, limit: number, drainBeyond = DRAIN_LIMIT_BYTES): Promise<string | undefined> {
   const declared = Number(request.headers.get('content-length') ?? NaN)
   if (declared > limit) return undefined
   if (!request.body) return ''
@@ -35,7 +36,7 @@ export async function readBoundedText(request: Request, limit: number, drainLimi
     if (done) break
     size += value.byteLength
     if (size > limit) {
-      await drain(reader, size, drainLimit)
+      await drain(reader, size, limit + drainBeyond)
       return undefined
     }
     chunks.push(value)
@@ -49,10 +50,10 @@ export async function readBoundedText(request: Request, limit: number, drainLimi
   return new TextDecoder().decode(bytes)
 }
 
-/** Reads and discards until the body ends or `drainLimit` bytes have been read in all. Never cancels. */
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRead: number, drainLimit: number): Promise<void> {
+/** Reads and discards until the body ends or more than `upTo` bytes have been read in all. Never cancels. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRead: number, upTo: number): Promise<void> {
   let size = alreadyRead
-  while (size <= drainLimit) {
+  while (size <= upTo) {
     const { done, value } = await reader.read()
     if (done) return
     size += value.byteLength

@@ -57,10 +57,10 @@ describe('readBoundedText', () => {
     expect(seen).toEqual({ pulled: 10, cancelled: false })
   })
 
-  it('stops draining past the drain limit, still without cancelling', async () => {
+  it('stops draining once it has read the drain allowance past the limit, still without cancelling', async () => {
     const { request, seen } = streamed(Array.from({ length: 100 }, () => bytes(64)))
-    // Over the 100-byte limit at the 2nd chunk; the drain stops once more than 640 bytes were read.
+    // Over the 100-byte limit at the 2nd chunk; the drain stops once more than 100 + 640 bytes were read.
     expect(await readBoundedText(request, 100, 640)).toBeUndefined()
-    expect(seen).toEqual({ pulled: 11, cancelled: false })
+    expect(seen).toEqual({ pulled: 12, cancelled: false })
   })
 })
