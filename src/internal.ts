@@ -10,10 +10,17 @@ import type { Env, WorkerConfig } from './env.ts'
 import { timingSafeEqualText } from './purge/timing-safe.ts'
 import { handlePurge } from './purge/route.ts'
 
+/**
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1). The scheme is matched case-insensitively (RFC 9110
+ * §11.1: "It uses a case-insensitive token"), followed by one or more spaces (§11.4: auth-scheme
+ * [ 1*SP ...]); a bare token or another scheme is refused, like a wrong token.
+ */
+const BEARER = /^Bearer +(\S+)$/i
+
 const requireToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const token = c.env.INTERNAL_TOKEN
-  const given = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '')
-  if (!token || !timingSafeEqualText(given, token)) {
+  const given = BEARER.exec(c.req.header('authorization') ?? '')?.[1]
+  if (!token || given === undefined || !timingSafeEqualText(given, token)) {
     return c.json({ error: 'unauthorized' }, 401, { 'www-authenticate': 'Bearer', 'cache-control': 'no-store' })
   }
   await next()

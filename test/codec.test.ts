@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import {
-  CODEC_VERSION,
   CodecFlag,
   base64ToBytes,
   bytesToBase64,
@@ -103,9 +102,20 @@ describe('encodeStored / decodeStored round-trips', () => {
   it('writes version 1 in byte 0 and no flags for a small entry', async () => {
     const stored = entry('hello')
     const bytes = await encodeStored(stored)
-    expect(CODEC_VERSION).toBe(1)
     expect([bytes[0], bytes[1]]).toEqual([1, 0])
     expect(bytes.byteLength).toBe(plainLength(stored))
+  })
+
+  it('reads only records carrying the version it writes: the same bytes under another version byte are refused', async () => {
+    const stored = entry('hello')
+    const bytes = await encodeStored(stored)
+    expect(await decodeStored(bytes)).toEqual(stored)
+    for (const other of [bytes[0]! - 1, bytes[0]! + 1, 255]) {
+      const relabelled = bytes.slice()
+      relabelled[0] = other
+      await expectCodecError(decodeStored(relabelled))
+      await expectCodecError(decodeFromRedis(bytesToBase64(relabelled)))
+    }
   })
 
   it('lays out the payload as u32 big-endian meta length, meta JSON, body', async () => {

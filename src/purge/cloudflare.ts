@@ -5,9 +5,9 @@
  * URL and a tag for everything) and a purge is forwarded to `POST /zones/{zone}/purge_cache` by tag,
  * through the official `cloudflare` SDK. The API allows at most 100 tags a call and, on the Free plan,
  * 5 calls a minute (bucket 25) per account (reference/upstash-and-workers.md §5.2). Calls therefore go
- * through a token bucket and a queue, both kept in Redis so every isolate shares them; a 429 puts the
- * batch back and the cron trigger (or the next purge) sends it later. Correctness never depends on
- * this step: isolates refuse purged edge entries through the purge log within δ anyway.
+ * through a token bucket and a queue, both kept in Redis so every isolate shares them; a 429, a 5xx or
+ * no answer puts the batch back and the cron trigger (or the next purge) sends it later. Correctness
+ * never depends on this step: isolates refuse purged edge entries through the purge log within δ anyway.
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import { createClient } from 'cloudflare/tree-shakable'
@@ -95,7 +95,15 @@ const localBudget = (perMinute: number, burst: number, now: () => number): Budge
   }
 }
 
-const isRateLimited = (error: unknown): boolean => (error as { status?: number })?.status === 429
+/**
+ * Whether a failed batch is worth sending again: a 429 (rate limit), a 5xx, or no answer at all (the SDK's
+ * connection errors and timeouts have no status). Any other 4xx is a request Cloudflare refuses (bad tag,
+ * token without the permission) and would be refused again, so that batch is dropped and reported.
+ */
+const isRetryable = (error: unknown): boolean => {
+  const status = (error as { status?: number })?.status
+  return typeof status !== 'number' || status === 429 || status >= 500
+}
 
 export class ZonePurger {
   readonly #zoneId: string
@@ -125,7 +133,10 @@ export class ZonePurger {
     return this.drain()
   }
 
-  /** Sends queued batches while tokens last; stops at the first 429 and keeps the rest queued. */
+  /**
+   * Sends queued batches while tokens last. Stops at the first failure; a batch that failed for a
+   * passing reason (429, 5xx, no answer) goes back to the front of the queue for the next drain.
+   */
   async drain(): Promise<ZonePurgeOutcome> {
     let calls = 0
     let status: ZonePurgeOutcome['status'] = 'sent'
@@ -142,10 +153,9 @@ export class ZonePurger {
         calls++
         await this.#client.cache.purge({ zone_id: this.#zoneId, tags: batch })
       } catch (cause) {
-        if (isRateLimited(cause)) {
-          await this.#budget.push([batch], true)
-          status = 'rate-limited'
-        } else {
+        if (isRetryable(cause)) await this.#budget.push([batch], true)
+        if ((cause as { status?: number })?.status === 429) status = 'rate-limited'
+        else {
           status = 'error'
           error = (cause as Error)?.message ?? String(cause)
         }

@@ -155,25 +155,37 @@ export class PurgeFanout {
     }
   }
 
+  /**
+   * The answer to a repeated id: the first request's saved receipt, marked as a duplicate. Until that
+   * receipt is saved (the first request is still fanning out, or saving it failed) or when it cannot be
+   * read, the answer says only what is certain: Redis committed the purge — the id is stored by the
+   * commit itself — so every isolate applies it within δ. It is never "not committed": a retry would
+   * find the same id and could not do better.
+   */
   #previous(previous: string, id: string, scope: PurgeScope): PurgeReceipt {
+    let stored: (Partial<PurgeReceipt> & { pending?: boolean }) | undefined
     try {
-      const parsed = JSON.parse(previous) as Partial<PurgeReceipt> & { pending?: boolean }
-      if (!parsed.pending) return { ...(parsed as PurgeReceipt), duplicate: true }
-      return {
-        id,
-        seq: parsed.seq ?? null,
-        duplicate: true,
-        soft: scope.soft,
-        scope: { urls: scope.urls.length, tags: scope.tags.length, prefixes: scope.prefixes.length, everything: scope.all },
-        redis: { status: 'committed', deletedKeys: 0 },
-        memory: { status: scope.soft ? 'marked-stale' : 'evicted' },
-        edge: { status: 'judged-on-read', keys: 0 },
-        cloudflare: { status: 'skipped', reason: 'first request still fanning out' },
-        workersCache: { status: 'unavailable' },
-        deltaMs: this.#deps.deltaMs,
-      }
+      const value: unknown = JSON.parse(previous)
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) stored = value
     } catch {
-      throw new PurgeNotCommitted('stored receipt unreadable')
+      stored = undefined
+    }
+    if (stored && !stored.pending) return { ...(stored as PurgeReceipt), duplicate: true }
+    const reason = stored
+      ? 'the first request with this id is still fanning out, or its receipt was not saved'
+      : 'the receipt of the first request with this id is unreadable'
+    return {
+      id,
+      seq: typeof stored?.seq === 'number' ? stored.seq : null,
+      duplicate: true,
+      soft: scope.soft,
+      scope: { urls: scope.urls.length, tags: scope.tags.length, prefixes: scope.prefixes.length, everything: scope.all },
+      redis: { status: 'committed', deletedKeys: 0 },
+      memory: { status: scope.soft ? 'marked-stale' : 'evicted' },
+      edge: { status: 'judged-on-read', keys: 0 },
+      cloudflare: { status: 'skipped', reason },
+      workersCache: { status: 'unavailable' },
+      deltaMs: this.#deps.deltaMs,
     }
   }
 }

@@ -7,9 +7,10 @@
  */
 import type { Context } from 'hono'
 import { cacheKey } from '../policy/key.ts'
-import { verifySignature, parseSignatureHeader } from './auth.ts'
+import { replayId, verifySignature } from './auth.ts'
 import { PurgeNotCommitted, type PurgeFanout } from './fanout.ts'
 import { parsePurgeBody, type PurgeRequest } from './payload.ts'
+import { readBoundedText } from './read-bounded.ts'
 import { SIGNATURE_HEADER } from './signature.ts'
 import type { PurgeScope } from '../coherence/purge-log.ts'
 import { userTag } from '../coherence/purge-record.ts'
@@ -27,33 +28,6 @@ export interface PurgeRouteConfig {
 const json = (body: unknown, status: number) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } })
 
-/** Reads at most `limit` bytes of the body; undefined when it is larger. */
-async function readLimited(request: Request, limit: number): Promise<string | undefined> {
-  const declared = Number(request.headers.get('content-length') ?? NaN)
-  if (declared > limit) return undefined
-  if (!request.body) return ''
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
-      return undefined
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
-}
-
 /** Turns the request's URLs and prefixes into cache keys, relative ones against the webhook's origin. */
 export function purgeScope(request: PurgeRequest, base: URL, ignoreQueryParams: string[]): PurgeScope {
   const key = (value: string) => cacheKey(new URL(value, base), { ignoreQueryParams })
@@ -68,18 +42,17 @@ export function purgeScope(request: PurgeRequest, base: URL, ignoreQueryParams: 
 }
 
 /** Handles one webhook call. */
-export async function handlePurge(c: Context, fanout: PurgeFanout, config: PurgeRouteConfig): Promise<Response> {
+export async function handlePurge(c: Context, fanout: Pick<PurgeFanout, 'purge'>, config: PurgeRouteConfig): Promise<Response> {
   if (config.secrets.length === 0) return json({ error: 'not found' }, 404)
-  const body = await readLimited(c.req.raw, config.maxBytes)
+  const body = await readBoundedText(c.req.raw, config.maxBytes)
   if (body === undefined) return json({ error: `body larger than ${config.maxBytes} bytes` }, 413)
   const header = c.req.header(SIGNATURE_HEADER)
-  if (!(await verifySignature(header ?? null, body, config.secrets, Math.floor(config.now() / 1000)))) {
-    return json({ error: 'unauthorized' }, 401)
-  }
+  const signed = await verifySignature(header ?? null, body, config.secrets, Math.floor(config.now() / 1000))
+  if (!signed) return json({ error: 'unauthorized' }, 401)
   const parsed = parsePurgeBody(body)
   if (!parsed.ok) return json({ error: parsed.error }, 400)
-  // Without an id, the signature itself names the request: an exact replay is caught by the id guard.
-  const id = parsed.value.id ?? `sig-${parseSignatureHeader(header ?? null)?.signatures[0]?.slice(0, 32)}`
+  // Without an id, the signed content names the request, never the header text (see replayId).
+  const id = parsed.value.id ?? (await replayId(signed, body))
   const scope = purgeScope(parsed.value, new URL(c.req.url), config.ignoreQueryParams)
   let ctx: unknown
   try {

@@ -36,10 +36,22 @@ describe('worker plumbing in workerd: proxying to ORIGIN_URL', () => {
     expect(headers.forwarded).toBeUndefined()
   })
 
-  it('passes origin status codes and redirects through unchanged', async () => {
+  it('passes origin error statuses through unchanged', async () => {
     const res = await stack.workers[0]!.fetch('/status/404')
     expect(res.status).toBe(404)
-    await res.arrayBuffer()
+    expect(await res.text()).toMatch(/^status 404\n/)
+  })
+
+  it.each([301, 302, 303, 307, 308])('passes a %i redirect through with its Location, without following it', async (status) => {
+    const before = stack.origin.requestLog().length
+    // `redirect: 'manual'` so this client does not follow it either: what arrives is what the worker sent.
+    const res = await stack.workers[0]!.fetch(`/status/${status}`, { redirect: 'manual' })
+    expect(res.status).toBe(status)
+    expect(res.headers.get('location')).toBe('/public/redirect-target')
+    expect(await res.text()).toMatch(new RegExp(`^status ${status}\\n`))
+    // The worker asked the origin for the redirect only, never for its target.
+    const asked = stack.origin.requestLog().slice(before).map((r) => r.url)
+    expect(asked).toEqual([`/status/${status}`])
   })
 
   it('health reports every tier and that the Redis tier answers', async () => {

@@ -104,23 +104,34 @@ describe('HTTP caching semantics through the worker', () => {
 
   it('serves stale within stale-while-revalidate and refreshes in the background once (RFC 5861 §3)', async () => {
     const first = await get('/swr')
-    // max-age=2 with a one-second `Date`: certainly stale after 2.1 s.
-    await new Promise((r) => setTimeout(r, 2100))
-    const burst = await Promise.all(Array.from({ length: 5 }, () => get('/swr')))
-    // Every answer comes from memory at once. A request that lands after the background refresh has
-    // filled memory rightly gets the new body; the others get the stale one, marked as such.
-    const served = burst.map((s) => ({ by: s.by, stale: s.body === first.body, detail: s.status['tiercache-memory']?.detail }))
-    for (const s of served) {
-      expect(s.by).toBe('memory')
-      if (s.stale) expect(s.detail).toBe('stale-while-revalidate')
+    expect(first.by).toBe('origin')
+    // The origin holds every request from here on, so the background refresh cannot finish while the
+    // stale copy is being served; its arrival in the origin's request log is the signal it started.
+    stack.origin.setFault({ mode: 'timeout' })
+    try {
+      // max-age=2 with a one-second `Date`: fresh memory hits (which touch nothing) until the worker
+      // itself marks the copy stale.
+      await eventually(async () => {
+        const s = await get('/swr')
+        expect(s).toMatchObject({ by: 'memory', body: first.body })
+        return s.status['tiercache-memory']?.detail === 'stale-while-revalidate'
+      }, 10_000)
+      await eventually(() => originCount() === 2)
+      // While the one refresh is held, every request gets the stale copy at once, from memory.
+      const burst = await Promise.all(Array.from({ length: 5 }, () => get('/swr')))
+      for (const s of burst) {
+        expect(s).toMatchObject({ by: 'memory', body: first.body })
+        expect(s.status['tiercache-memory']?.detail).toBe('stale-while-revalidate')
+      }
+    } finally {
+      stack.origin.setFault({ mode: 'ok' })
     }
-    expect(served.filter((s) => s.stale).length).toBeGreaterThan(0)
-    await eventually(() => originCount() === 2)
-    await new Promise((r) => setTimeout(r, 100))
-    expect(originCount()).toBe(2)
+    // Released: the refresh lands in memory, and it was the only one (six stale answers, one fetch).
+    await eventually(async () => (await get('/swr')).body !== first.body)
     const refreshed = await get('/swr')
     expect(refreshed.by).toBe('memory')
     expect(refreshed.body).not.toBe(first.body)
+    expect(stack.origin.requestLog().filter((r) => r.url === '/swr')).toHaveLength(2)
   })
 
   it('revalidates a no-cache response on every use and a 304 keeps the stored body (RFC 9111 §4.3.4)', async () => {

@@ -98,11 +98,25 @@ describe('RedisPool', () => {
   it('fails queued tasks with PoolClosedError when closed', async () => {
     const pool = new RedisPool(open, 1)
     let release = () => {}
-    const holding = pool.use(() => new Promise<void>((resolve) => (release = resolve)))
-    const queued = pool.use(async () => 'never')
-    await new Promise((r) => setTimeout(r, 20))
+    let lent = () => {}
+    const connectionLent = new Promise<void>((resolve) => (lent = resolve))
+    const holding = pool.use(
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve
+          lent()
+        })
+    )
+    // The only connection is lent out, so the next task can only queue.
+    await connectionLent
+    let ran = false
+    const queued = pool.use(async () => {
+      ran = true
+      return 'never'
+    })
     pool.close()
     await expect(queued).rejects.toBeInstanceOf(PoolClosedError)
+    expect(ran).toBe(false)
     release()
     await holding
   })
