@@ -1,6 +1,6 @@
 /**
  * @module Internal routes, mounted under the internal prefix (default `/__tiercache`):
- * `GET /health` (public: liveness and which tiers are on, no secrets), `GET /stats` (JSON, or
+ * `GET /health` (public: liveness, which tiers are on and whether any is degraded and why, no secrets), `GET /stats` (JSON, or
  * Prometheus text with `?format=prometheus`) and `POST /memory/clear`; the last two require
  * `Authorization: Bearer <INTERNAL_TOKEN>`.
  */
@@ -9,6 +9,12 @@ import type { Engine } from './engine.ts'
 import type { Env, WorkerConfig } from './env.ts'
 import { timingSafeEqualText } from './purge/timing-safe.ts'
 import { handlePurge } from './purge/route.ts'
+
+/**
+ * `/health` reports the purge-log view as degraded once it is this many δ old (after trying to refresh
+ * it): purges may then be served later than δ promises.
+ */
+export const HEALTH_VIEW_AGE_DELTAS = 3
 
 const requireToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const token = c.env.INTERNAL_TOKEN
@@ -26,20 +32,49 @@ export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bin
 
   app.get('/health', async (c) => {
     const now = options.now()
+    const reasons: string[] = []
     let redis: Record<string, unknown> = { configured: false }
     if (tiers.redis) {
+      // The view first (one read at most, skipped while the breaker is open), then a write probe: a
+      // Redis that is out of memory or read-only still answers reads.
+      await engine.coherence.ensureFresh(options.coherenceDeltaMs)
       const started = Date.now()
+      let probe: Record<string, unknown>
       try {
-        await tiers.redis.get('health-probe')
-        redis = { configured: true, reachable: true, latencyMs: Date.now() - started, breaker: tiers.redis.breakerState() }
+        await tiers.redis.probe()
+        probe = { ok: true, latencyMs: Date.now() - started }
       } catch (error) {
-        redis = { configured: true, reachable: false, error: (error as Error).message, breaker: tiers.redis.breakerState() }
+        probe = { ok: false, error: (error as Error).message }
+      }
+      const breaker = tiers.redis.breakerState()
+      const errors = tiers.redis.health.recentErrors()
+      if (probe.ok !== true) reasons.push('redis-probe-failed')
+      if (breaker !== 'closed') reasons.push(`redis-breaker-${breaker}`)
+      for (const reason of new Set(errors.map((e) => e.reason))) reasons.push(`redis-errors-${reason}`)
+      const viewAgeMs = engine.coherence.viewAge()
+      if (viewAgeMs > HEALTH_VIEW_AGE_DELTAS * options.coherenceDeltaMs) reasons.push('purge-log-view-old')
+      redis = {
+        configured: true,
+        reachable: probe.ok === true,
+        probe,
+        breaker,
+        errors,
+        purgeLog: {
+          viewAgeMs: Number.isFinite(viewAgeMs) ? viewAgeMs : null,
+          deltaMs: options.coherenceDeltaMs,
+          failing: engine.coherence.failing,
+          ...engine.coherence.window(),
+        },
       }
     }
     const edgeReason = tiers.edge?.unavailableReason(now)
     const edge = tiers.edge ? { configured: true, available: !edgeReason, ...(edgeReason ? { reason: edgeReason } : {}) } : { configured: false }
-    const degraded = (tiers.redis !== undefined && redis.reachable !== true) || Boolean(edgeReason)
-    return c.json({ ok: true, degraded, tiers: { memory: { configured: Boolean(tiers.memory) }, edge, redis }, warnings: config.warnings })
+    if (edgeReason) reasons.push(`edge-${edgeReason}`)
+    return c.json(
+      { ok: true, degraded: reasons.length > 0, reasons, tiers: { memory: { configured: Boolean(tiers.memory) }, edge, redis }, warnings: config.warnings },
+      200,
+      { 'cache-control': 'no-store' }
+    )
   })
 
   // Operator routes: Bearer INTERNAL_TOKEN, compared in constant time; no token configured → 401.

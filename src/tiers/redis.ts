@@ -10,12 +10,21 @@
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { Stored } from '../entry.ts'
 import { decodeFromRedis, encodeForRedis } from '../codec.ts'
-import { TierError } from '../errors.ts'
-import { CircuitBreaker } from './breaker.ts'
 import { logKeys } from '../coherence/purge-log.ts'
 import { urlOfKey } from '../coherence/purge-record.ts'
+import { RedisHealth } from './redis-health.ts'
 import { RedisScript } from './redis-script.ts'
 import { TierName, type SharedTier } from './tier.ts'
+
+/**
+ * Most members a URL's key index holds (its variants, and the vary index). The index only lets a purge
+ * delete entries from Redis at once; the purge log is what makes them invisible. An entry filled into a
+ * full index is not indexed (after one member whose value expired is dropped to make room, if one is
+ * found): a purge leaves it in Redis until it expires, and every isolate refuses it through the log.
+ */
+export const URL_INDEX_CAP = 256
+/** Most members a tag's key index holds; see {@link URL_INDEX_CAP} for what happens past it. */
+export const TAG_INDEX_CAP = 4096
 
 /** Settings for {@link RedisTier}. */
 export interface RedisTierConfig {
@@ -24,6 +33,8 @@ export interface RedisTierConfig {
   breakerFailures: number
   breakerCooldownMs: number
   now: () => number
+  /** The database's shared breaker and error record (the purge log uses the same). @default one of its own */
+  health?: RedisHealth
 }
 
 /** Outcome of {@link RedisTier.lookup}; `seq` is the purge-log position at the time of the lookup. */
@@ -80,14 +91,23 @@ for _, raw in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '+inf'
   if covered(cjson.decode(raw)) then release() return 0 end
 end
 local ttl = tonumber(ARGV[6])
-local function index(set, member)
-  redis.call('SADD', set, member)
+-- Index sets are capped: past the cap one member whose value is gone makes room, else the new member
+-- stays unindexed (the purge log still covers it) and the set is not kept alive by it.
+local function index(set, member, cap)
+  if redis.call('SADD', set, member) == 1 and redis.call('SCARD', set) > cap then
+    local other = redis.call('SRANDMEMBER', set)
+    if other == member or redis.call('EXISTS', other) == 1 then
+      redis.call('SREM', set, member)
+      return
+    end
+    redis.call('SREM', set, other)
+  end
   if redis.call('PTTL', set) < ttl then redis.call('PEXPIRE', set, ttl) end
 end
 for i = 4, #KEYS do
   redis.call('SET', KEYS[i], ARGV[(i - 4) * 2 + 7], 'PX', ARGV[(i - 4) * 2 + 8])
-  index(KEYS[3], KEYS[i])
-  for _, t in ipairs(tags) do index(ARGV[5] .. t, KEYS[i]) end
+  index(KEYS[3], KEYS[i], ${URL_INDEX_CAP})
+  for _, t in ipairs(tags) do index(ARGV[5] .. t, KEYS[i], ${TAG_INDEX_CAP}) end
 end
 release()
 return 1`
@@ -102,7 +122,7 @@ export class RedisTier implements SharedTier {
   readonly name = TierName.Redis
   readonly #client: Redis
   readonly #config: RedisTierConfig
-  readonly #breaker: CircuitBreaker
+  readonly #health: RedisHealth
   readonly #logKeys: ReturnType<typeof logKeys>
   // Per client: the script cache belongs to the Redis behind it.
   readonly #scripts = { lookup: new RedisScript(LOOKUP_SCRIPT), fill: new RedisScript(FILL_SCRIPT), uncacheable: new RedisScript(UNCACHEABLE_SCRIPT) }
@@ -110,17 +130,31 @@ export class RedisTier implements SharedTier {
   constructor(client: Redis, config: RedisTierConfig) {
     this.#client = client
     this.#config = config
-    this.#breaker = new CircuitBreaker({ failures: config.breakerFailures, cooldownMs: config.breakerCooldownMs })
+    this.#health = config.health ?? new RedisHealth(config)
     this.#logKeys = logKeys(config.prefix)
+  }
+
+  /** The breaker and recent errors this tier shares with the purge log. */
+  get health(): RedisHealth {
+    return this.#health
   }
 
   /** Breaker state, for stats. */
   breakerState(): string {
-    return this.#breaker.state(this.#config.now())
+    return this.#health.breakerState()
   }
 
-  unavailableReason(now: number): string | undefined {
-    return this.#breaker.allow(now) ? undefined : 'circuit-open'
+  unavailableReason(_now: number): string | undefined {
+    return this.#health.allow() ? undefined : 'circuit-open'
+  }
+
+  /**
+   * Health probe: a small write with a short expiry, so a Redis that answers reads but refuses writes
+   * (out of memory, read-only replica) shows. Goes out even while the breaker is open; its outcome
+   * counts like any call's.
+   */
+  async probe(): Promise<void> {
+    await this.#call('health probe', () => this.#client.set(`${this.#config.prefix}health-probe`, String(this.#config.now()), { px: 60_000 }))
   }
 
   #key(key: string): string {
@@ -133,13 +167,8 @@ export class RedisTier implements SharedTier {
     return `${this.#config.prefix}hfm:${key}`
   }
 
-  async #call<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await this.#breaker.record(operation, this.#config.now)
-    } catch (cause) {
-      const reason = (cause as Error)?.name === 'TimeoutError' || (cause as Error)?.name === 'AbortError' ? 'timeout' : 'error'
-      throw new TierError(TierName.Redis, `${what} failed (${reason})`, { cause })
-    }
+  #call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    return this.#health.call(what, operation)
   }
 
   async get(key: string): Promise<Stored | undefined> {
