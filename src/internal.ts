@@ -38,16 +38,20 @@ export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bin
       // The view first (one read at most, skipped while the breaker is open), then a write probe: a
       // Redis that is out of memory or read-only still answers reads.
       await engine.coherence.ensureFresh(options.coherenceDeltaMs)
+      // Errors since the last successful probe (this probe supersedes earlier probes' own).
+      const errors = tiers.redis.health.recentErrors().filter((e) => e.operation !== 'health probe')
       const started = Date.now()
       let probe: Record<string, unknown>
       try {
         await tiers.redis.probe()
         probe = { ok: true, latencyMs: Date.now() - started }
+        tiers.redis.health.clearErrors()
       } catch (error) {
-        probe = { ok: false, error: (error as Error).message }
+        const [failure] = tiers.redis.health.recentErrors().filter((e) => e.operation === 'health probe')
+        probe = { ok: false, error: (error as Error).message, reason: failure?.reason, detail: failure?.message }
+        if (failure) errors.unshift(failure)
       }
       const breaker = tiers.redis.breakerState()
-      const errors = tiers.redis.health.recentErrors()
       if (probe.ok !== true) reasons.push('redis-probe-failed')
       if (breaker !== 'closed') reasons.push(`redis-breaker-${breaker}`)
       for (const reason of new Set(errors.map((e) => e.reason))) reasons.push(`redis-errors-${reason}`)

@@ -42,6 +42,31 @@ export const PAGE_BYTES = 256 * 1024
 /** A reader further behind than this many positions resynchronises instead of reading every page. */
 export const CATCH_UP_LIMIT = LOG_RETENTION_COUNT
 
+/** The log's bounds and page size, all in one place: the constants above, unless a test makes them small. */
+export interface PurgeLogLimits {
+  /** @default {@link LOG_RETENTION_COUNT} */
+  retentionCount: number
+  /** @default {@link LOG_RETENTION_BYTES} */
+  retentionBytes: number
+  /** @default {@link LOG_RETENTION_MS} */
+  retentionMs: number
+  /** @default {@link PAGE_RECORDS} */
+  pageRecords: number
+  /** @default {@link PAGE_BYTES} */
+  pageBytes: number
+  /** @default {@link CATCH_UP_LIMIT} */
+  catchUpLimit: number
+}
+
+const DEFAULT_LIMITS: PurgeLogLimits = {
+  retentionCount: LOG_RETENTION_COUNT,
+  retentionBytes: LOG_RETENTION_BYTES,
+  retentionMs: LOG_RETENTION_MS,
+  pageRecords: PAGE_RECORDS,
+  pageBytes: PAGE_BYTES,
+  catchUpLimit: CATCH_UP_LIMIT,
+}
+
 /** Redis key names under one prefix; shared by the purge log and the fenced fill. */
 export const logKeys = (prefix: string) => ({
   seq: `${prefix}plog:seq`,
@@ -196,13 +221,15 @@ export class PurgeLog {
   readonly #keys: ReturnType<typeof logKeys>
   readonly #prefix: string
   readonly #health: RedisHealth
+  readonly #limits: PurgeLogLimits
   readonly #scripts = { commit: new RedisScript(COMMIT_SCRIPT), read: new RedisScript(READ_SCRIPT) }
 
-  constructor(client: Redis, prefix: string, health: RedisHealth) {
+  constructor(client: Redis, prefix: string, health: RedisHealth, limits: Partial<PurgeLogLimits> = {}) {
     this.#client = client
     this.#prefix = prefix
     this.#keys = logKeys(prefix)
     this.#health = health
+    this.#limits = { ...DEFAULT_LIMITS, ...limits }
   }
 
   /**
@@ -229,9 +256,9 @@ export class PurgeLog {
         [this.#keys.seq, this.#keys.log, this.#keys.id(id), this.#keys.bytes, this.#keys.start],
         [
           JSON.stringify(record).slice(1),
-          String(LOG_RETENTION_COUNT),
-          String(LOG_RETENTION_BYTES),
-          String(LOG_RETENTION_MS),
+          String(this.#limits.retentionCount),
+          String(this.#limits.retentionBytes),
+          String(this.#limits.retentionMs),
           String(PURGE_ID_TTL_SECONDS),
           ...indexes,
         ]
@@ -258,7 +285,7 @@ export class PurgeLog {
       this.#scripts.read.run<string[], Array<string | number>>(
         this.#client,
         [this.#keys.seq, this.#keys.log, this.#keys.start],
-        [String(knownSeq), String(PAGE_RECORDS), String(PAGE_BYTES), String(CATCH_UP_LIMIT)]
+        [String(knownSeq), String(this.#limits.pageRecords), String(this.#limits.pageBytes), String(this.#limits.catchUpLimit)]
       )
     )
     return parseRead(result)

@@ -2,12 +2,13 @@
  * @module The health of one Redis (Upstash) database as every caller sees it. The Redis tier and the
  * purge log share it, so:
  *
- * - one circuit breaker covers every call: a hanging Redis costs its deadline to the first few calls
- *   (while the breaker decides) and to none after that, whether they were tier lookups or purge-log
- *   reads (design.md §6);
- * - the errors calls met are kept per operation until that operation succeeds again (or for
- *   {@link RECENT_ERROR_MS}), classified, so `/health` can say "fills fail: out-of-memory" for a Redis
- *   that still answers reads, instead of only counting errors.
+ * - one circuit breaker covers every call: a hanging or unreachable Redis costs its deadline to the
+ *   first few calls (while the breaker decides) and to none after that, whether they were tier lookups
+ *   or purge-log reads (design.md §6). Error answers (out of memory, read-only, ...) do not open it:
+ *   they cost no more than a result, and Redis still serves reads;
+ * - the errors calls met are kept per operation until that operation succeeds again, `/health` reports
+ *   them (or {@link RECENT_ERROR_MS} passes), classified, so it can say "fills fail: out-of-memory" for a
+ *   Redis that still answers reads, instead of only counting errors.
  */
 import { TierError } from '../errors.ts'
 import { CircuitBreaker, type BreakerState } from './breaker.ts'
@@ -104,16 +105,27 @@ export class RedisHealth {
    * rethrown as a {@link TierError} naming the operation and the classified reason.
    */
   async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const startedAt = this.#now()
     try {
-      const result = await this.#breaker.record(run, this.#now)
+      const result = await run()
+      this.#breaker.success()
       this.#errors.delete(operation)
       return result
     } catch (cause) {
       const reason = classifyRedisError(cause)
+      // The breaker keeps deadlines off requests: an error answer came back as fast as a result would
+      // have (and proves Redis answers), so only silence and lost connections count against it.
+      if (reason === RedisFailure.Timeout || reason === RedisFailure.Unreachable) this.#breaker.failure(this.#now(), startedAt)
+      else this.#breaker.success()
       const previous = this.#errors.get(operation)
       this.#errors.set(operation, { reason, message: errorText(cause), at: this.#now(), count: (previous?.count ?? 0) + 1 })
       throw new TierError('redis', `${operation} failed (${reason})`, { cause })
     }
+  }
+
+  /** Forgets recorded errors (after a health probe succeeded: they are reported once). */
+  clearErrors(): void {
+    this.#errors.clear()
   }
 
   /** Operations whose last call failed within {@link RECENT_ERROR_MS}, most recent first. */

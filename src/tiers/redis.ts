@@ -95,8 +95,9 @@ local ttl = tonumber(ARGV[6])
 -- stays unindexed (the purge log still covers it) and the set is not kept alive by it.
 local function index(set, member, cap)
   if redis.call('SADD', set, member) == 1 and redis.call('SCARD', set) > cap then
-    local other = redis.call('SRANDMEMBER', set)
-    if other == member or redis.call('EXISTS', other) == 1 then
+    local picks = redis.call('SRANDMEMBER', set, 2)
+    local other = picks[1] == member and picks[2] or picks[1]
+    if redis.call('EXISTS', other) == 1 then
       redis.call('SREM', set, member)
       return
     end
