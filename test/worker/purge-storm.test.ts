@@ -40,12 +40,14 @@ describe('a purge storm keeps the δ bound and bounded state', () => {
     const items = [...early, ...middle, ...late]
 
     const warmed = new Map<string, number>()
+    for (const id of items) stack.origin.data.put(id, 'before the storm')
     for (const w of [sleeper, napper]) {
       for (const id of items) {
         await (await w.fetch(`/items/${id}`)).arrayBuffer()
         const again = await w.fetch(`/items/${id}`)
         expect(servedBy(again)).toBe('memory')
         warmed.set(id, version(await again.text()))
+        expect(warmed.get(id)).toBeGreaterThan(0)
       }
     }
     await eventually(async () => (await sleeper.edgeHolds(`/items/${late[0]}`)) && (await napper.edgeHolds(`/items/${late[0]}`)))
