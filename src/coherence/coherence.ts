@@ -86,7 +86,7 @@ export class Coherence {
   /** When the last complete refresh started: every purge committed before it is known. */
   #viewAt = Number.NEGATIVE_INFINITY
   #refresh: Refresh | undefined
-  /** The last refresh failed: Redis is suspect until one succeeds. */
+  /** The last refresh failed or was skipped by the open breaker: Redis is suspect until one succeeds. */
   #failing = false
   /** Highest seq this isolate committed itself (its own purges are known before the log is read). */
   #committed = 0
@@ -126,7 +126,7 @@ export class Coherence {
     return now - this.#viewAt
   }
 
-  /** Whether the last refresh failed (Redis unreadable; hits are served on an ageing view). */
+  /** Whether the last refresh failed or was skipped (Redis unreadable; hits are served on an ageing view). */
   get failing(): boolean {
     return this.#failing
   }
@@ -157,6 +157,8 @@ export class Coherence {
     }
     const gate = log.mayRead()
     if (gate === 'no') {
+      // Redis is being skipped: the view cannot be refreshed, which counts as failing until one succeeds.
+      this.#failing = true
       this.#hooks.count?.('log_reads_skipped')
       return
     }
