@@ -95,6 +95,7 @@ describe('a purge storm keeps the δ bound and bounded state', () => {
         // What the refresh before the first answer did.
         if (counters.length < (w === sleeper ? 1 : 2)) counters.push((await w.stats()).counters)
       }
+      console.log(`${w === sleeper ? 'sleeper' : 'napper'}: all ${items.length} items answered with the new version by +${Date.now() - stormEnd} ms after the last receipt`)
       expect(served).toEqual([])
     }
     const [sleeperCounters, napperCounters] = counters as [Record<string, number>, Record<string, number>]
