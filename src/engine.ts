@@ -8,10 +8,11 @@ import { CacheStack, type Tiers } from './stack/stack.ts'
 import { EdgeTier } from './tiers/edge.ts'
 import { MemoryTier } from './tiers/memory.ts'
 import { createRedisClient } from './tiers/redis-client.ts'
+import { RedisHealth } from './tiers/redis-health.ts'
 import { RedisTier } from './tiers/redis.ts'
 import { Coherence } from './coherence/coherence.ts'
 import { PurgeLog } from './coherence/purge-log.ts'
-import { recordMatches } from './coherence/purge-record.ts'
+import { recordsMatcher } from './coherence/purge-record.ts'
 import { ZonePurger } from './purge/cloudflare.ts'
 import { PurgeFanout } from './purge/fanout.ts'
 
@@ -50,21 +51,27 @@ export function createEngine(options: ResolvedOptions): Engine {
   let redisClient: ReturnType<typeof createRedisClient> | undefined
   if (options.redis) {
     redisClient = createRedisClient(options.redis)
-    tiers.redis = new RedisTier(redisClient, { ...options.redis, now: options.now })
-    purgeLog = new PurgeLog(redisClient, options.redis.prefix)
+    // One breaker and error record per database: a hanging Redis is skipped by tier calls and purge-log
+    // reads alike, and /health sees the errors of both.
+    const health = new RedisHealth({ ...options.redis, now: options.now })
+    tiers.redis = new RedisTier(redisClient, { ...options.redis, now: options.now, health })
+    purgeLog = new PurgeLog(redisClient, options.redis.prefix, health)
   }
   const memory = tiers.memory
+  const stats = new Stats(options.now())
   const coherence = new Coherence(
     purgeLog,
     {
       evict: (records) => {
         if (!memory || records.length === 0) return
-        memory.deleteWhere((key, value) => {
-          if (value.kind !== 'entry') return records.some((r) => r.all || recordMatches(r, key, []))
-          return records.some((r) => r.seq > value.purgeSeq && recordMatches(r, key, value.tags))
-        })
+        const covers = recordsMatcher(records)
+        // A vary index has no fill position: any record for its URL drops it.
+        memory.deleteWhere((key, value) =>
+          value.kind === 'entry' ? covers(key, value.tags, value.purgeSeq) : covers(key, [], Number.NEGATIVE_INFINITY)
+        )
       },
       flush: () => memory?.clear(),
+      count: (event) => stats.record(event),
     },
     { now: options.now, waitMs: options.redis ? options.redis.timeoutMs : 0 }
   )
@@ -80,7 +87,6 @@ export function createEngine(options: ResolvedOptions): Engine {
     deltaMs: options.coherenceDeltaMs,
     now: options.now,
   })
-  const stats = new Stats(options.now())
   const stack = new CacheStack(options, tiers, stats, coherence, fanout)
   return { options, tiers, stats, coherence, purgeLog, fanout, zone, stack }
 }

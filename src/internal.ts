@@ -1,6 +1,6 @@
 /**
  * @module Internal routes, mounted under the internal prefix (default `/__tiercache`):
- * `GET /health` (public: liveness and which tiers are on, no secrets), `GET /stats` (JSON, or
+ * `GET /health` (public: liveness, which tiers are on and whether any is degraded and why, no secrets), `GET /stats` (JSON, or
  * Prometheus text with `?format=prometheus`) and `POST /memory/clear`; the last two require
  * `Authorization: Bearer <INTERNAL_TOKEN>`.
  */
@@ -16,6 +16,12 @@ import { handlePurge } from './purge/route.ts'
  * [ 1*SP ...]); a bare token or another scheme is refused, like a wrong token.
  */
 const BEARER = /^Bearer +(\S+)$/i
+
+/**
+ * `/health` reports the purge-log view as degraded once it is this many δ old (after trying to refresh
+ * it): purges may then be served later than δ promises.
+ */
+export const HEALTH_VIEW_AGE_DELTAS = 3
 
 const requireToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const token = c.env.INTERNAL_TOKEN
@@ -33,20 +39,53 @@ export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bin
 
   app.get('/health', async (c) => {
     const now = options.now()
+    const reasons: string[] = []
     let redis: Record<string, unknown> = { configured: false }
     if (tiers.redis) {
+      // The view first (one read at most, skipped while the breaker is open), then a write probe: a
+      // Redis that is out of memory or read-only still answers reads.
+      await engine.coherence.ensureFresh(options.coherenceDeltaMs)
+      // Errors since the last successful probe (this probe supersedes earlier probes' own).
+      const errors = tiers.redis.health.recentErrors().filter((e) => e.operation !== 'health probe')
       const started = Date.now()
+      let probe: Record<string, unknown>
       try {
-        await tiers.redis.get('health-probe')
-        redis = { configured: true, reachable: true, latencyMs: Date.now() - started, breaker: tiers.redis.breakerState() }
+        await tiers.redis.probe()
+        probe = { ok: true, latencyMs: Date.now() - started }
+        tiers.redis.health.clearErrors()
       } catch (error) {
-        redis = { configured: true, reachable: false, error: (error as Error).message, breaker: tiers.redis.breakerState() }
+        const [failure] = tiers.redis.health.recentErrors().filter((e) => e.operation === 'health probe')
+        probe = { ok: false, error: (error as Error).message, reason: failure?.reason, detail: failure?.message }
+        if (failure) errors.unshift(failure)
+      }
+      const breaker = tiers.redis.breakerState()
+      if (probe.ok !== true) reasons.push('redis-probe-failed')
+      if (breaker !== 'closed') reasons.push(`redis-breaker-${breaker}`)
+      for (const reason of new Set(errors.map((e) => e.reason))) reasons.push(`redis-errors-${reason}`)
+      const viewAgeMs = engine.coherence.viewAge()
+      if (viewAgeMs > HEALTH_VIEW_AGE_DELTAS * options.coherenceDeltaMs) reasons.push('purge-log-view-old')
+      redis = {
+        configured: true,
+        reachable: probe.ok === true,
+        probe,
+        breaker,
+        errors,
+        purgeLog: {
+          viewAgeMs: Number.isFinite(viewAgeMs) ? viewAgeMs : null,
+          deltaMs: options.coherenceDeltaMs,
+          failing: engine.coherence.failing,
+          ...engine.coherence.window(),
+        },
       }
     }
     const edgeReason = tiers.edge?.unavailableReason(now)
     const edge = tiers.edge ? { configured: true, available: !edgeReason, ...(edgeReason ? { reason: edgeReason } : {}) } : { configured: false }
-    const degraded = (tiers.redis !== undefined && redis.reachable !== true) || Boolean(edgeReason)
-    return c.json({ ok: true, degraded, tiers: { memory: { configured: Boolean(tiers.memory) }, edge, redis }, warnings: config.warnings })
+    if (edgeReason) reasons.push(`edge-${edgeReason}`)
+    return c.json(
+      { ok: true, degraded: reasons.length > 0, reasons, tiers: { memory: { configured: Boolean(tiers.memory) }, edge, redis }, warnings: config.warnings },
+      200,
+      { 'cache-control': 'no-store' }
+    )
   })
 
   // Operator routes: Bearer INTERNAL_TOKEN, compared in constant time; no token configured → 401.

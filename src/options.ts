@@ -94,9 +94,13 @@ export interface RedisTierOptions {
   maxEntryBytes?: number
   /** Key prefix, so several deployments can share one database. @default 'tc:' */
   prefix?: string
-  /** Consecutive failures that open the circuit breaker. @default 3 */
+  /**
+   * Consecutive failures (timeouts, lost connections; not error answers) that open the circuit breaker,
+   * shared by the Redis tier and the purge-log reader. Each must come from a call started after the
+   * previous failure, or the streak must last 1 s. @default 3
+   */
   breakerFailures?: number
-  /** How long the breaker skips Redis once open, in ms. @default 5000 */
+  /** How long the breaker skips Redis once open, in ms; then one trial call goes through. @default 5000 */
   breakerCooldownMs?: number
 }
 

@@ -2,46 +2,92 @@
  * @module Bounded-staleness coherence for one isolate.
  *
  * Workers cannot hold a pub/sub subscription, so isolates pull: before serving a hit, an isolate makes
- * sure its view of the purge log is younger than δ, reading the log tail from Redis when it is not
- * (one request, shared by every concurrent request of the isolate through a latch, never a shared
- * promise). Every hit, from any tier, is then judged against the records after the position it was
- * filled at: purged entries are refused, soft-purged ones turn stale, and ones filled before the oldest
- * record this isolate holds are revalidated. Cost: at most one Upstash request per isolate per δ.
+ * sure its view of the purge log is younger than δ, refreshing it from Redis when it is not (one
+ * refresh, shared by every concurrent request of the isolate through a latch, never a shared promise).
+ * Every hit, from any tier, is then judged against the records after the position it was filled at:
+ * purged entries are refused, soft-purged ones turn stale, and ones filled before the oldest record
+ * this isolate holds are revalidated. Cost: normally one Upstash request per isolate per δ.
  *
- * Failure: if Redis cannot be read the isolate keeps serving (availability over staleness) and the
- * growing view age shows in `Cache-Status`.
+ * A view is fresh only when the refresh read everything up to the log's head. A refresh follows the
+ * log a page at a time, up to {@link MAX_PAGES} pages; an isolate further behind than that (it slept
+ * through a purge storm), or behind records the log no longer keeps, resynchronises instead: it drops
+ * its memory tier and keeps only the newest page, so every older entry in a shared tier is revalidated.
+ * Either way the δ bound holds however many purges arrived while it slept.
+ *
+ * Failure (availability first): when Redis cannot be read the isolate keeps serving and the growing
+ * view age shows in `Cache-Status`. The read goes through the Redis breaker, shared with the Redis
+ * tier: the first failures cost their requests the Redis deadline, then the open breaker skips the read
+ * and no request waits. After a failure only the request that retries waits for the retry (or none,
+ * when it can hand the retry to `waitUntil`).
  */
 import type { CacheEntry } from '../entry.ts'
-import type { LogRead, PurgeLog } from './purge-log.ts'
+import { LOG_RETENTION_BYTES, LOG_RETENTION_COUNT, ReadMode, type LogRead, type PurgeLog } from './purge-log.ts'
 import { judge, type PurgeRecord, type Verdict } from './purge-record.ts'
 
-/** Records an isolate keeps; older entries from shared tiers are revalidated. */
-const WINDOW = 2000
-/** Records read on an isolate's first look at the log. */
-const INITIAL_WINDOW = 500
+/** Records an isolate keeps (as many as the log); entries filled before the oldest are revalidated. */
+export const WINDOW_RECORDS = LOG_RETENTION_COUNT
+/** Bytes of records an isolate keeps (estimated from their JSON, as in the log). */
+export const WINDOW_BYTES = LOG_RETENTION_BYTES
+/**
+ * Pages one refresh may follow before it resynchronises instead. Normally one page (one request) has
+ * everything; with the log's count and byte bounds, three pages hold the whole log.
+ */
+export const MAX_PAGES = 3
 
-/** What the coherence layer does to an isolate's memory when records arrive. */
+/** What the coherence layer does to an isolate's memory when records arrive, and what it reports. */
 export interface CoherenceHooks {
   /** Hard-purge records to evict from memory. */
   evict(records: readonly PurgeRecord[]): void
-  /** The isolate fell behind the log's retention: drop the whole memory tier. */
+  /** The isolate cannot judge what its memory holds (it resynchronised): drop the whole memory tier. */
   flush(): void
+  /** Counts refresh events (for stats). @default nothing */
+  count?(event: CoherenceEvent): void
+}
+
+/** What a refresh did: read a page, failed, was skipped by the open breaker, or resynchronised. */
+export type CoherenceEvent = 'log_reads' | 'log_read_failures' | 'log_reads_skipped' | 'log_resyncs'
+
+/** `ctx.waitUntil`, so a retry after a failure can run without any request waiting for it. */
+export interface Background {
+  waitUntil(promise: Promise<unknown>): void
+}
+
+/** A refresh in flight, as other requests of the isolate see it (plain data: they poll it). */
+interface Refresh {
+  startedAt: number
+  done: boolean
+  /** Started while Redis was failing: no request but its own waits for it. */
+  afterFailure: boolean
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** The JSON size of a record, as the log counts it (close enough for the window's byte bound). */
+const recordBytes = (r: PurgeRecord): number => {
+  let bytes = 64
+  for (const list of [r.urls, r.tags, r.prefixes]) for (const item of list) bytes += item.length + 3
+  return bytes
+}
 
 export class Coherence {
   readonly #log: PurgeLog | undefined
   readonly #hooks: CoherenceHooks
   readonly #now: () => number
-  readonly #waitMs: number
+  /** Longest a refresh can take (every page and a resync at the Redis deadline); past it, it was lost. */
+  readonly #refreshLimitMs: number
   #knownSeq = -1
+  /** Lowest seq from which on every record up to {@link knownSeq} is held. */
   #windowStart = 0
+  /** Records held, sorted by seq. */
   #records: PurgeRecord[] = []
-  /** When the last successful read started: every purge committed before it is known. */
+  #sizes: number[] = []
+  #bytes = 0
+  readonly #seqs = new Set<number>()
+  /** When the last complete refresh started: every purge committed before it is known. */
   #viewAt = Number.NEGATIVE_INFINITY
-  #reading: { done: boolean } | undefined
-  #failures = 0
+  #refresh: Refresh | undefined
+  /** The last refresh failed or was skipped by the open breaker: Redis is suspect until one succeeds. */
+  #failing = false
   /** Highest seq this isolate committed itself (its own purges are known before the log is read). */
   #committed = 0
 
@@ -49,7 +95,7 @@ export class Coherence {
     this.#log = log
     this.#hooks = hooks
     this.#now = options.now
-    this.#waitMs = options.waitMs
+    this.#refreshLimitMs = options.waitMs * (MAX_PAGES + 2)
   }
 
   /** Whether the purge log is shared (Redis configured); without it coherence is local only. */
@@ -75,9 +121,19 @@ export class Coherence {
     this.#committed = Math.max(this.#committed, seq)
   }
 
-  /** Age of this isolate's view of the log, in ms (Infinity before the first read). */
+  /** Age of this isolate's view of the log, in ms (Infinity before the first complete refresh). */
   viewAge(now = this.#now()): number {
     return now - this.#viewAt
+  }
+
+  /** Whether the last refresh failed or was skipped (Redis unreadable; hits are served on an ageing view). */
+  get failing(): boolean {
+    return this.#failing
+  }
+
+  /** What this isolate holds of the log, for the health route. */
+  window(): { knownSeq: number; windowStart: number; records: number; bytes: number } {
+    return { knownSeq: this.#knownSeq, windowStart: this.#windowStart, records: this.#records.length, bytes: this.#bytes }
   }
 
   /** Whether the view is older than `deltaMs` (a synchronous check, so hits pay no await when it is fresh). */
@@ -86,73 +142,149 @@ export class Coherence {
   }
 
   /**
-   * Makes the view younger than `deltaMs`, reading the log if it is not. Concurrent callers share one
-   * read; each waits with its own timers and gives up after the Redis deadline (serving anyway).
+   * Makes the view younger than `deltaMs` when Redis allows, refreshing it if it is not. Concurrent
+   * callers share one refresh, each waiting with its own timers. Nobody waits while the breaker is
+   * open; after a failure only the caller that retries waits, and not even it when it passes
+   * `background` (the retry then runs in `waitUntil`).
    */
-  async ensureFresh(deltaMs: number): Promise<void> {
-    if (!this.#log || this.viewAge() < deltaMs) return
-    if (!this.#reading) {
-      const latch = { done: false }
-      this.#reading = latch
-      void this.#read().finally(() => {
-        latch.done = true
-        if (this.#reading === latch) this.#reading = undefined
-      })
-      if (latch.done) return
+  async ensureFresh(deltaMs: number, background?: Background): Promise<void> {
+    const log = this.#log
+    if (!log || this.viewAge() < deltaMs) return
+    const running = this.#refresh
+    if (running && !running.done && this.#now() - running.startedAt < this.#refreshLimitMs) {
+      if (!running.afterFailure) await this.#waitFor(running)
+      return
     }
-    const latch = this.#reading
-    const deadline = performance.now() + this.#waitMs
+    const gate = log.mayRead()
+    if (gate === 'no') {
+      // Redis is being skipped: the view cannot be refreshed, which counts as failing until one succeeds.
+      this.#failing = true
+      this.#hooks.count?.('log_reads_skipped')
+      return
+    }
+    const refresh: Refresh = { startedAt: this.#now(), done: false, afterFailure: this.#failing || gate === 'trial' }
+    this.#refresh = refresh
+    const work = this.#run(log).finally(() => {
+      refresh.done = true
+      if (this.#refresh === refresh) this.#refresh = undefined
+    })
+    if (refresh.afterFailure && background) return background.waitUntil(work)
+    // The request that started the refresh awaits it itself: its I/O belongs to this request, and a
+    // request that returned first would leave it unsettled.
+    await work
+  }
+
+  /** Polls another request's refresh until it is done or could no longer be running. */
+  async #waitFor(refresh: Refresh): Promise<void> {
+    const deadline = performance.now() + this.#refreshLimitMs - (this.#now() - refresh.startedAt)
     let step = 1
-    while (latch && !latch.done && performance.now() < deadline) {
+    while (!refresh.done && performance.now() < deadline) {
       await sleep(step)
       step = Math.min(step * 2, 10)
     }
   }
 
-  async #read(): Promise<void> {
-    const log = this.#log
-    if (!log) return
+  /**
+   * One refresh: follow the log page by page until its head, or resynchronise when that takes more
+   * than {@link MAX_PAGES} pages or the log cannot be followed from here. The view is fresh (as of the
+   * refresh's start) only once everything up to the head was read.
+   */
+  async #run(log: PurgeLog): Promise<void> {
     const startedAt = this.#now()
-    let read: LogRead
     try {
-      read = await log.read(this.#knownSeq, WINDOW, INITIAL_WINDOW)
+      let read = await this.#read(log, this.#knownSeq)
+      for (let page = 1; !read.complete && page < MAX_PAGES; page++) read = await this.#read(log, this.#knownSeq)
+      if (!read.complete) read = await this.#read(log, -1)
+      if (!read.complete) return
+      this.#viewAt = startedAt
+      this.#failing = false
     } catch (error) {
-      this.#failures++
+      this.#failing = true
+      this.#hooks.count?.('log_read_failures')
       console.warn(`[tiercache] purge log unavailable: ${(error as Error).message}`)
-      return
     }
-    this.#failures = 0
+  }
+
+  async #read(log: PurgeLog, from: number): Promise<LogRead> {
+    const read = await log.read(from)
+    this.#hooks.count?.('log_reads')
     this.#absorb(read)
-    this.#viewAt = startedAt
+    return read
   }
 
   #absorb(read: LogRead): void {
-    if (this.#knownSeq < 0) {
+    const known = this.#knownSeq
+    // A newest page that reaches back to what we hold leaves no gap: it is followed like any page.
+    if (read.mode === ReadMode.Tail && !(known >= 0 && read.from <= known && known <= read.current)) {
+      // Records between what we hold and this page are unknown to us: entries filled before the page
+      // are revalidated, and memory (which cannot be revalidated entry by entry for free) is dropped.
+      if (known >= 0) {
+        this.#hooks.flush()
+        this.#hooks.count?.('log_resyncs')
+      }
+      // Ahead of the log's head: the log lost its data, and nothing we hold belongs to it.
+      this.#dropThrough(known > read.current ? Number.POSITIVE_INFINITY : read.from)
       this.#windowStart = read.from + 1
-    } else if (read.floor > this.#knownSeq + 1) {
-      // Records we never saw were trimmed: nothing in memory can be trusted.
-      this.#hooks.flush()
-      this.#records = []
-      this.#windowStart = read.floor
+      this.#knownSeq = read.from
     }
     this.apply(read.records)
-    // A read cut short by its limit resumes after its last record; otherwise we are at the head.
-    const last = read.records.at(-1)?.seq
-    const head = read.records.length >= WINDOW && last !== undefined ? last : Math.max(read.current, read.from)
-    this.#knownSeq = Math.max(this.#knownSeq, head)
+    this.#knownSeq = Math.max(this.#knownSeq, read.complete ? read.current : read.last)
   }
 
   /** Adds records (from a log read, or from a purge this isolate just committed) and evicts memory. */
   apply(records: readonly PurgeRecord[]): void {
-    const fresh = records.filter((r) => r.seq > this.#knownSeq && !this.#records.some((k) => k.seq === r.seq))
-    if (fresh.length === 0) return
-    this.#records.push(...fresh.map(normalise))
-    this.#records.sort((a, b) => a.seq - b.seq)
-    if (this.#records.length > WINDOW) {
-      this.#records = this.#records.slice(-WINDOW)
-      this.#windowStart = this.#records[0]?.seq ?? this.#windowStart
+    const fresh: PurgeRecord[] = []
+    for (const raw of records) {
+      const record = normalise(raw)
+      if (record.seq <= this.#knownSeq || this.#seqs.has(record.seq)) continue
+      fresh.push(record)
+      this.#insert(record)
     }
-    this.#hooks.evict(fresh.filter((r) => !r.soft))
+    if (fresh.length === 0) return
+    this.#trimWindow()
+    const hard = fresh.filter((r) => !r.soft)
+    if (hard.length > 0) this.#hooks.evict(hard)
+  }
+
+  #insert(record: PurgeRecord): void {
+    const size = recordBytes(record)
+    this.#seqs.add(record.seq)
+    this.#bytes += size
+    const last = this.#records.at(-1)
+    if (!last || last.seq < record.seq) {
+      this.#records.push(record)
+      this.#sizes.push(size)
+      return
+    }
+    const at = this.#records.findIndex((r) => r.seq > record.seq)
+    this.#records.splice(at, 0, record)
+    this.#sizes.splice(at, 0, size)
+  }
+
+  /** Keeps the window within its count and byte bounds; entries older than what is left turn unknown. */
+  #trimWindow(): void {
+    let drop = 0
+    let bytes = this.#bytes
+    while (this.#records.length - drop > 1 && (this.#records.length - drop > WINDOW_RECORDS || bytes > WINDOW_BYTES)) {
+      bytes -= this.#sizes[drop]!
+      drop++
+    }
+    if (drop === 0) return
+    const lastDropped = this.#records[drop - 1]!.seq
+    this.#dropThrough(lastDropped)
+    this.#windowStart = Math.max(this.#windowStart, lastDropped + 1)
+  }
+
+  /** Forgets the records up to `seq`. */
+  #dropThrough(seq: number): void {
+    let drop = 0
+    while (drop < this.#records.length && this.#records[drop]!.seq <= seq) {
+      this.#seqs.delete(this.#records[drop]!.seq)
+      this.#bytes -= this.#sizes[drop]!
+      drop++
+    }
+    this.#records = this.#records.slice(drop)
+    this.#sizes = this.#sizes.slice(drop)
   }
 
   /** What the log says about `entry` under `primaryKey`. */

@@ -46,14 +46,29 @@ export type Verdict =
   /** Filled before the oldest record we know: revalidate before serving. */
   | 'unknown'
 
+/** Index of the first record with a seq above `seq` in `records` (sorted by seq). */
+export function firstAfter(records: readonly PurgeRecord[], seq: number): number {
+  let low = 0
+  let high = records.length
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (records[mid]!.seq <= seq) low = mid + 1
+    else high = mid
+  }
+  return low
+}
+
 /**
- * Judges `entry` (filled at log position `entry.purgeSeq`) against the records after it.
- * @param windowStart the lowest seq of the records we hold; anything filled before it is unknown
+ * Judges `entry` (filled at log position `entry.purgeSeq`) against the records after it. Runs on every
+ * hit, so only the records after the entry's position are looked at.
+ * @param records sorted by seq
+ * @param windowStart the lowest seq from which on every record is held; anything filled before it
+ *   (a record it should be judged against may be missing) is unknown
  */
 export function judge(entry: CacheEntry, primaryKey: string, records: readonly PurgeRecord[], windowStart: number): Verdict {
   let verdict: Verdict = 'valid'
-  for (const record of records) {
-    if (record.seq <= entry.purgeSeq) continue
+  for (let i = firstAfter(records, entry.purgeSeq); i < records.length; i++) {
+    const record = records[i]!
     if (!recordMatches(record, primaryKey, entry.tags)) continue
     if (!record.soft) return 'purged'
     verdict = 'stale'
@@ -69,6 +84,34 @@ export function judge(entry: CacheEntry, primaryKey: string, records: readonly P
  */
 export const userTag = (identityHash: string): string => `${USER_TAG_PREFIX}${identityHash}`
 export const USER_TAG_PREFIX = 'tiercache-user:'
+
+/**
+ * One matcher for a batch of records: does any of them cover a value stored under `primaryKey` with
+ * `tags`, filled at `purgeSeq` (−Infinity for values with no position, such as vary indexes)? Evicting a
+ * page of records from memory asks this once per stored value, so the records are indexed first
+ * (URL and tag → newest seq) instead of being scanned per value.
+ */
+export function recordsMatcher(records: readonly PurgeRecord[]): (primaryKey: string, tags: readonly string[], purgeSeq: number) => boolean {
+  let all = Number.NEGATIVE_INFINITY
+  const urls = new Map<string, number>()
+  const tagSeqs = new Map<string, number>()
+  const prefixes = new Map<string, number>()
+  const newest = (map: Map<string, number>, key: string, seq: number) => map.set(key, Math.max(map.get(key) ?? seq, seq))
+  for (const r of records) {
+    if (r.all) all = Math.max(all, r.seq)
+    for (const url of r.urls) newest(urls, url, r.seq)
+    for (const tag of r.tags) newest(tagSeqs, tag, r.seq)
+    for (const prefix of r.prefixes) newest(prefixes, prefix, r.seq)
+  }
+  return (primaryKey, tags, purgeSeq) => {
+    if (all > purgeSeq) return true
+    const url = urlOfKey(primaryKey)
+    if ((urls.get(url) ?? Number.NEGATIVE_INFINITY) > purgeSeq) return true
+    for (const tag of tags) if ((tagSeqs.get(tag) ?? Number.NEGATIVE_INFINITY) > purgeSeq) return true
+    for (const [prefix, seq] of prefixes) if (seq > purgeSeq && url.startsWith(prefix)) return true
+    return false
+  }
+}
 
 /** `Cache-Tag` every edge entry carries, so "purge everything" is one zone purge by tag. */
 export const ALL_ENTRIES_TAG = 'tiercache-all'

@@ -28,6 +28,10 @@ export type StatName =
   | 'memory_errors'
   | 'redis_bytes_written'
   | 'body_bytes_written'
+  | 'log_reads'
+  | 'log_read_failures'
+  | 'log_reads_skipped'
+  | 'log_resyncs'
 
 export class Stats {
   readonly #counters = new Map<string, number>()

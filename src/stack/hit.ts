@@ -36,7 +36,7 @@ export function promote(context: StackContext, state: RequestState, found: Found
   if (found.tier !== 'memory' && memory) {
     if (memory.set(found.key, found.entry, ttl, now)) state.status.note('memory', { stored: true })
   }
-  if (found.tier === 'redis' && edge && !(found.entry.flags & EntryFlag.PerUser) && !edge.unavailableReason(now) && edge.fits(found.entry)) {
+  if (found.tier === 'redis' && edge && !(found.entry.flags & EntryFlag.PerUser) && edge.fits(found.entry) && !edge.unavailableReason(now)) {
     state.status.note('edge', { stored: true })
     state.ctx.waitUntil(quietly(edge.set(found.key, found.entry, ttl)))
     if (state.varyIndex) state.ctx.waitUntil(quietly(edge.set(state.primaryKey, state.varyIndex, state.varyIndex.expiresAt - now)))

@@ -110,7 +110,9 @@ export class CacheStack {
   }
 
   async #lookupAfterCoherence(state: RequestState): Promise<Response> {
-    await state.status.timed('coherence', () => this.#context.coherence.ensureFresh(state.deltaMs))
+    // With the request's waitUntil, a trial read after a breaker cool-down runs in the background: while
+    // Redis stays hung no hit waits for it.
+    await state.status.timed('coherence', () => this.#context.coherence.ensureFresh(state.deltaMs, state.ctx))
     return this.#lookup(state)
   }
 

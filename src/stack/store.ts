@@ -69,9 +69,12 @@ export function storeEntry(context: StackContext, state: RequestState, entry: Ca
   const ttl = storageTtl(entry, now, KEEP_FOR_REVALIDATION_MS)
   if (ttl <= 0) return
   const { memory, edge, redis } = context.tiers
-  const toEdge = edge && !state.perUser && !edge.unavailableReason(now) && edge.fits(entry) ? edge : undefined
-  const toRedis = redis && !redis.unavailableReason(now) && redis.fits(entry) ? redis : undefined
-  if (redis && !toRedis && !redis.unavailableReason(now)) state.status.note('redis', { detail: 'too-large' })
+  // Size checks first: asking a tier whether it is available may take its breaker's one half-open trial,
+  // which must then be spent on a real call.
+  const toEdge = edge && !state.perUser && edge.fits(entry) && !edge.unavailableReason(now) ? edge : undefined
+  const redisFits = redis?.fits(entry) ?? false
+  const toRedis = redis && redisFits && !redis.unavailableReason(now) ? redis : undefined
+  if (redis && !redisFits) state.status.note('redis', { detail: 'too-large' })
   // The fenced fill releases our lease: from here on it is the fill's to release, not the request's.
   const leaseToken = toRedis && state.redisRole === 'leader' ? leaseTokenOf(state) : ''
   if (leaseToken) state.redisRole = undefined
@@ -134,7 +137,7 @@ export function streamToEdge(
   const ttl = storageTtl(entry, now, KEEP_FOR_REVALIDATION_MS)
   const edge = context.tiers.edge
   const takes =
-    edge && ttl > 0 && !state.perUser && !edge.unavailableReason(now) && edge.fitsBody(entry, declaredBytes) && !fenced(context, state, entry)
+    edge && ttl > 0 && !state.perUser && edge.fitsBody(entry, declaredBytes) && !fenced(context, state, entry) && !edge.unavailableReason(now)
   if (context.tiers.memory) state.status.note('memory', { detail: 'too-large' })
   if (context.tiers.redis) state.status.note('redis', { detail: 'too-large' })
   if (!takes || !edge) return body

@@ -10,13 +10,22 @@
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { Stored } from '../entry.ts'
 import { decodeFromRedis, encodeForRedis } from '../codec.ts'
-import { TierError } from '../errors.ts'
-import { CircuitBreaker } from './breaker.ts'
 import { logKeys } from '../coherence/purge-log.ts'
 import { urlOfKey } from '../coherence/purge-record.ts'
+import { RedisHealth } from './redis-health.ts'
 import { RedisScript } from './redis-script.ts'
 import { TierName, type SharedTier } from './tier.ts'
 import type { RequestKind } from '../stack/hit-for-miss.ts'
+
+/**
+ * Most members a URL's key index holds (its variants, and the vary index). The index only lets a purge
+ * delete entries from Redis at once; the purge log is what makes them invisible. An entry filled into a
+ * full index is not indexed (after one member whose value expired is dropped to make room, if one is
+ * found): a purge leaves it in Redis until it expires, and every isolate refuses it through the log.
+ */
+export const URL_INDEX_CAP = 256
+/** Most members a tag's key index holds; see {@link URL_INDEX_CAP} for what happens past it. */
+export const TAG_INDEX_CAP = 4096
 
 /** Settings for {@link RedisTier}. */
 export interface RedisTierConfig {
@@ -25,6 +34,8 @@ export interface RedisTierConfig {
   breakerFailures: number
   breakerCooldownMs: number
   now: () => number
+  /** The database's shared breaker and error record (the purge log uses the same). @default one of its own */
+  health?: RedisHealth
 }
 
 /** Outcome of {@link RedisTier.lookup}; `seq` is the purge-log position at the time of the lookup. */
@@ -65,8 +76,9 @@ return {4, seq}`
 // The fenced fill (design.md §5 "no stale sets"). KEYS: lease, purge log, URL index, then value keys.
 // ARGV: lease token, fill's purge seq, URL, tags (JSON), tag-index key prefix, index ttl ms, then a
 // (value, ttl ms) pair per value key. If any purge after the fill's start covers this URL, one of its
-// tags, a prefix of it, or everything, nothing is written (returns 0); else values are written and
-// indexed by URL and tag so a purge can find them (returns 1). The lease is released either way.
+// tags, a prefix of it, or everything — or if records after its start were already trimmed from the log,
+// so that cannot be known — nothing is written (returns 0); else values are written and indexed by URL and
+// tag so a purge can find them (returns 1). The lease is released either way.
 const FILL_SCRIPT = `
 local tags = cjson.decode(ARGV[4])
 local function covered(r)
@@ -83,18 +95,31 @@ end
 local release = function()
   if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 end
+-- Records after the fill's start that were already trimmed cannot be checked: refuse rather than guess.
+local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2]
+if oldest and tonumber(oldest) > tonumber(ARGV[2]) + 1 then release() return 0 end
 for _, raw in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '+inf')) do
   if covered(cjson.decode(raw)) then release() return 0 end
 end
 local ttl = tonumber(ARGV[6])
-local function index(set, member)
-  redis.call('SADD', set, member)
+-- Index sets are capped: past the cap one member whose value is gone makes room, else the new member
+-- stays unindexed (the purge log still covers it) and the set is not kept alive by it.
+local function index(set, member, cap)
+  if redis.call('SADD', set, member) == 1 and redis.call('SCARD', set) > cap then
+    local picks = redis.call('SRANDMEMBER', set, 2)
+    local other = picks[1] == member and picks[2] or picks[1]
+    if redis.call('EXISTS', other) == 1 then
+      redis.call('SREM', set, member)
+      return
+    end
+    redis.call('SREM', set, other)
+  end
   if redis.call('PTTL', set) < ttl then redis.call('PEXPIRE', set, ttl) end
 end
 for i = 4, #KEYS do
   redis.call('SET', KEYS[i], ARGV[(i - 4) * 2 + 7], 'PX', ARGV[(i - 4) * 2 + 8])
-  index(KEYS[3], KEYS[i])
-  for _, t in ipairs(tags) do index(ARGV[5] .. t, KEYS[i]) end
+  index(KEYS[3], KEYS[i], ${URL_INDEX_CAP})
+  for _, t in ipairs(tags) do index(ARGV[5] .. t, KEYS[i], ${TAG_INDEX_CAP}) end
 end
 release()
 return 1`
@@ -131,7 +156,7 @@ export class RedisTier implements SharedTier {
   readonly name = TierName.Redis
   readonly #client: Redis
   readonly #config: RedisTierConfig
-  readonly #breaker: CircuitBreaker
+  readonly #health: RedisHealth
   readonly #logKeys: ReturnType<typeof logKeys>
   // Per client: the script cache belongs to the Redis behind it.
   readonly #scripts = {
@@ -144,17 +169,31 @@ export class RedisTier implements SharedTier {
   constructor(client: Redis, config: RedisTierConfig) {
     this.#client = client
     this.#config = config
-    this.#breaker = new CircuitBreaker({ failures: config.breakerFailures, cooldownMs: config.breakerCooldownMs })
+    this.#health = config.health ?? new RedisHealth(config)
     this.#logKeys = logKeys(config.prefix)
+  }
+
+  /** The breaker and recent errors this tier shares with the purge log. */
+  get health(): RedisHealth {
+    return this.#health
   }
 
   /** Breaker state, for stats. */
   breakerState(): string {
-    return this.#breaker.state(this.#config.now())
+    return this.#health.breakerState()
   }
 
-  unavailableReason(now: number): string | undefined {
-    return this.#breaker.allow(now) ? undefined : 'circuit-open'
+  unavailableReason(_now: number): string | undefined {
+    return this.#health.allow() ? undefined : 'circuit-open'
+  }
+
+  /**
+   * Health probe: a small write with a short expiry, so a Redis that answers reads but refuses writes
+   * (out of memory, read-only replica) shows. Goes out even while the breaker is open; its outcome
+   * counts like any call's.
+   */
+  async probe(): Promise<void> {
+    await this.#call('health probe', () => this.#client.set(`${this.#config.prefix}health-probe`, String(this.#config.now()), { px: 60_000 }))
   }
 
   #key(key: string): string {
@@ -168,13 +207,8 @@ export class RedisTier implements SharedTier {
     return `${this.#config.prefix}${kind === 'credentialed' ? 'hfm-c:' : 'hfm:'}${key}`
   }
 
-  async #call<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await this.#breaker.record(operation, this.#config.now)
-    } catch (cause) {
-      const reason = (cause as Error)?.name === 'TimeoutError' || (cause as Error)?.name === 'AbortError' ? 'timeout' : 'error'
-      throw new TierError(TierName.Redis, `${what} failed (${reason})`, { cause })
-    }
+  #call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    return this.#health.call(what, operation)
   }
 
   async get(key: string): Promise<Stored | undefined> {
@@ -240,9 +274,9 @@ export class RedisTier implements SharedTier {
     let bytes = 0
     for (const { key, value, ttlMs } of values) {
       const ms = Math.floor(ttlMs)
-      if (ms < 1) continue
+      // The same rule Cache-Status was told (fits): a value that would fit only once compressed is left out.
+      if (ms < 1 || !this.fits(value)) continue
       const text = await encodeForRedis(value)
-      if (text.length > this.#config.maxEntryBytes) continue
       keys.push(this.#key(key))
       pairs.push(text, String(ms))
       bytes += text.length

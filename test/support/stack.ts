@@ -58,6 +58,11 @@ export interface StackOptions {
   vars?: Record<string, string>
   /** Start without the Redis tier configured. */
   noRedis?: boolean
+  /**
+   * The Upstash REST server workers use, instead of the stack's own in-process one (which still runs):
+   * e.g. a child process in front of a redis-server the test may freeze (test/support/redis-trouble.ts).
+   */
+  redis?: { url: string; token: string }
 }
 
 /**
@@ -126,7 +131,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const prefix = `t:${randomUUID().slice(0, 8)}:`
   const baseVars = (): Record<string, string> => ({
     ORIGIN_URL: origin.url,
-    ...(options.noRedis ? {} : { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: TEST_TOKEN }),
+    ...(options.noRedis
+      ? {}
+      : { UPSTASH_REDIS_REST_URL: options.redis?.url ?? upstash.url, UPSTASH_REDIS_REST_TOKEN: options.redis?.token ?? TEST_TOKEN }),
     REDIS_PREFIX: prefix,
     // Two cores run vitest, workerd and the local servers at once: a production-like 150 ms deadline
     // would turn scheduler stalls into spurious Redis timeouts. Failure tests set their own.

@@ -61,4 +61,42 @@ describe('circuit breaker', () => {
     expect(await breaker.record(async () => 42, now)).toBe(42)
     expect(breaker.state(clock)).toBe('closed')
   })
+
+  it('opens after a threshold of independent failures (each call started after the last failure), however short their span', async () => {
+    const breaker = new CircuitBreaker({ failures: 3, cooldownMs: 5000 })
+    let clock = 0
+    const now = () => clock
+    const failing = () => breaker.record(async () => {
+      clock += 150
+      throw new Error('timeout')
+    }, now).catch(() => {})
+    await failing()
+    await failing()
+    expect(breaker.state(clock)).toBe('closed')
+    await failing()
+    expect(clock).toBeLessThan(MIN_STREAK_MS)
+    expect(breaker.state(clock)).toBe('open')
+  })
+
+  it('concurrent calls failing together are one independent failure', async () => {
+    const breaker = new CircuitBreaker({ failures: 3, cooldownMs: 5000 })
+    let clock = 0
+    const now = () => clock
+    let fail!: () => void
+    const stalled = new Promise<void>((_, reject) => (fail = () => reject(new Error('stall'))))
+    const calls = Array.from({ length: 5 }, () => breaker.record(() => stalled, now).catch(() => {}))
+    clock = 300
+    fail()
+    await Promise.all(calls)
+    expect(breaker.state(clock)).toBe('closed')
+  })
+
+  it('a trial that never reports back is given up after the cool-down', () => {
+    const breaker = new CircuitBreaker({ failures: 1, cooldownMs: 100 })
+    breaker.failure(0, 0)
+    expect(breaker.state(0)).toBe('open')
+    expect(breaker.allow(100)).toBe(true)
+    expect(breaker.allow(150)).toBe(false)
+    expect(breaker.allow(200)).toBe(true)
+  })
 })
