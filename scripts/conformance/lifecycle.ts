@@ -48,20 +48,40 @@ export function cleanupAll(): Promise<void> {
 /** The signal that interrupted the run, if any: errors after it are the teardown, not failures. */
 export const interruptedBy = (): NodeJS.Signals | undefined => received
 
-/**
- * Installs SIGINT/SIGTERM handlers that clean up and exit with 130/143. They stay installed (`on`, not
- * `once`): Miniflare's signal-exit hook re-raises a signal no other listener handles any more, which
- * would kill this process before the cleanup finished.
- */
+/** The signals a run cleans up on, with the exit code it then ends with (128 + signal number). */
+const SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]
+const ownHandlers = new Set<NodeJS.SignalsListener>()
+
+/** Installs SIGINT/SIGTERM handlers that clean up and then exit with 130/143. */
 export function installSignalHandlers(): void {
-  const handle = (signal: NodeJS.Signals, code: number) => {
-    if (received) return
-    received = signal
-    console.error(`\n[conformance] ${signal}: stopping everything this run started…`)
-    void cleanupAll().finally(() => process.exit(code))
+  for (const [signal, code] of SIGNALS) {
+    const handler: NodeJS.SignalsListener = () => {
+      if (received) return
+      received = signal
+      console.error(`\n[conformance] ${signal}: stopping everything this run started…`)
+      void cleanupAll().finally(() => process.exit(code))
+    }
+    ownHandlers.add(handler)
+    process.on(signal, handler)
   }
-  process.on('SIGINT', () => handle('SIGINT', 130))
-  process.on('SIGTERM', () => handle('SIGTERM', 143))
+}
+
+/**
+ * Removes the SIGINT/SIGTERM listeners a library added, keeping ours. Miniflare's exit hook kills workerd
+ * and then calls `process.exit()` at once, which would end the run before its asynchronous cleanup
+ * (the origin, upstash-local, the Redis keys, the temporary copy) ran; our handler disposes Miniflare as
+ * part of that cleanup instead. Libraries' `exit` listeners stay, as a last resort. Call it after
+ * creating such an object.
+ */
+export function reclaimSignals(): void {
+  for (const [signal] of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!ownHandlers.has(listener)) process.removeListener(signal, listener)
+    }
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {

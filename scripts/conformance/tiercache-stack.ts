@@ -11,11 +11,12 @@
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import type { Readable } from 'node:stream'
+import { stop as stopEsbuild } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { buildWorker } from '../build-worker.ts'
 import { ensureRedis } from '../lib/redis-process.ts'
 import { startUpstashLocal } from '../upstash-local/server.ts'
-import { onCleanup } from './lifecycle.ts'
+import { onCleanup, reclaimSignals } from './lifecycle.ts'
 
 /** The compatibility date the integration tests and the benchmark use. */
 const COMPATIBILITY_DATE = '2026-07-01'
@@ -59,6 +60,8 @@ export async function startTiercacheStack(options: TiercacheStackOptions): Promi
   })
 
   const scriptPath = await buildWorker()
+  // esbuild keeps a service process for later builds; this run makes no more.
+  await stopEsbuild()
   const internalToken = randomBytes(16).toString('hex')
   const sink = options.output === 'inherit' ? undefined : createWriteStream(options.output, { flags: 'a' })
   const mf = new Miniflare({
@@ -84,6 +87,7 @@ export async function startTiercacheStack(options: TiercacheStackOptions): Promi
       stderr.pipe(sink ?? process.stderr, { end: false })
     },
   })
+  reclaimSignals()
   onCleanup('workerd (Miniflare)', async () => {
     await mf.dispose()
     sink?.end()
