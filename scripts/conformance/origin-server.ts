@@ -1,6 +1,7 @@
 /**
  * @module The cache-tests origin (`test-engine/server/server.mjs`) as a child process on a free port,
- * bound to 127.0.0.1 by the listen-loopback.ts preload. The server is configured the way its npm scripts
+ * bound to 127.0.0.1 by the listen-loopback.ts preload (and close-on-length-mismatch.ts, which keeps one
+ * test's malformed response from corrupting the next test's connection). The server is configured the way its npm scripts
  * configure it, through `npm_config_*` variables; port 0 lets the kernel pick the port, which the server
  * prints (`Listening on http://127.0.0.1:PORT/`), so there is no window in which another process could
  * take a port picked in advance.
@@ -11,7 +12,9 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { spawnChild, type Child } from './child.ts'
 
-const preload = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'listen-loopback.ts')).href
+const here = path.dirname(fileURLToPath(import.meta.url))
+/** Preloads: bind to 127.0.0.1 only; close a connection whose response body contradicts its Content-Length. */
+const PRELOADS = ['listen-loopback.ts', 'close-on-length-mismatch.ts'].map((file) => pathToFileURL(path.join(here, file)).href)
 
 /** How long the server may take to print its address and answer its first request. */
 const START_TIMEOUT_MS = 30_000
@@ -44,7 +47,7 @@ export async function startOriginServer(options: OriginServerOptions): Promise<O
   const child = spawnChild(
     'cache-tests origin',
     process.execPath,
-    ['--no-warnings', '--import', preload, 'test-engine/server/server.mjs'],
+    ['--no-warnings', ...PRELOADS.flatMap((url) => ['--import', url]), 'test-engine/server/server.mjs'],
     {
       cwd: options.suiteDir,
       env: { ...process.env, npm_config_protocol: 'http', npm_config_port: '0', npm_config_pidfile: options.pidFile },
