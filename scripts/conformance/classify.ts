@@ -62,8 +62,8 @@ export interface FailedTest {
   name: string
   /** What the client recorded (`undefined` when the test did not run). */
   outcome: TestOutcome | undefined
-  /** Tests this one depends on (a `dependency_fail` means one of them did not pass). */
-  dependsOn: string[]
+  /** For a `dependency_fail`: the tests it depends on that did not pass. */
+  failedDependencies: string[]
 }
 
 /** Counts per kind and result name, as summarize.mjs keeps them. */
@@ -116,6 +116,10 @@ export function testsByScope(suites: TestSuite[]): Record<Scope, Array<SuiteTest
 /** Classifies `results` in both scopes (summarize.mjs `classify`). */
 export function classify(scoring: Scoring, results: SuiteResults): Classification {
   const scopes = testsByScope(scoring.suites)
+  const passed = (id: string) => {
+    const name = scoring.nameOfSymbol.get(scoring.determineTestResult(scoring.suites, id, results, true)[2]!)
+    return name === 'pass' || name === 'yes'
+  }
   const out = {} as Classification
   for (const scope of SCOPES) {
     const counts: Counts = { required: {}, optimal: {}, check: {} }
@@ -127,7 +131,8 @@ export function classify(scoring: Scoring, results: SuiteResults): Classificatio
       counts[test.kind][result] = (counts[test.kind][result] ?? 0) + 1
       totals[test.kind]++
       if (result !== 'pass' && result !== 'yes' && result !== 'no') {
-        failed.push({ scope, kind: test.kind, result, id: test.id, name: test.name ?? '', outcome: results[test.id], dependsOn: test.depends_on ?? [] })
+        const failedDependencies = result === 'dependency_fail' ? (test.depends_on ?? []).filter((id) => !passed(id)) : []
+        failed.push({ scope, kind: test.kind, result, id: test.id, name: test.name ?? '', outcome: results[test.id], failedDependencies })
       }
     }
     out[scope] = { counts, failed, total: scopes[scope].length, totals }

@@ -76,7 +76,7 @@ export function scoreTable(rows: ScoreRow[]): string {
 
 /** What the client recorded for a failed test, on one line. */
 export function messageOf(test: FailedTest): string {
-  if (test.result === 'dependency_fail') return `depends on ${test.dependsOn.join(', ')}, which did not pass`
+  if (test.result === 'dependency_fail') return `depends on ${test.failedDependencies.join(', ')}, which did not pass`
   if (test.outcome === undefined) return 'not run'
   if (test.outcome === true) return 'passed by itself'
   return test.outcome.filter((part) => part !== null && part !== undefined && part !== '').join(': ').replace(/\s+/g, ' ')

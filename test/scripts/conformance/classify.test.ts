@@ -18,7 +18,7 @@ const scoring: Scoring = {
         { id: 'req-fail' },
         { id: 'req-setup', kind: 'required' },
         { id: 'opt-fail', kind: 'optimal' },
-        { id: 'opt-dep', kind: 'optimal', depends_on: ['req-setup'] },
+        { id: 'opt-dep', kind: 'optimal', depends_on: ['req-pass', 'req-setup'] },
         { id: 'check-no', kind: 'check' },
         { id: 'browser', browser_only: true },
         { id: 'cdn-pass', cdn_only: true },
@@ -53,7 +53,8 @@ describe('classify', () => {
       ['req-fail', 'fail'], ['req-setup', 'setup_fail'], ['opt-fail', 'optional_fail'], ['opt-dep', 'dependency_fail'],
     ])
     expect(result['shared-cache'].failed[0]!.outcome).toEqual(['Assertion', 'nope'])
-    expect(result['shared-cache'].failed[3]!.dependsOn).toEqual(['req-setup'])
+    // Only the dependency that did not pass is named.
+    expect(result['shared-cache'].failed[3]!.failedDependencies).toEqual(['req-setup'])
   })
 })
 

@@ -6,7 +6,7 @@ import type { FailedTest, TestSuite } from '../../../scripts/conformance/classif
 import { readDeliberate, splitFailures } from '../../../scripts/conformance/deliberate.ts'
 
 const suites: TestSuite[] = [{ id: 'other', name: 'Other', tests: [{ id: 'other-cookie' }, { id: 'other-set-cookie' }, { id: 'vary-match' }] }]
-const failed = (id: string): FailedTest => ({ scope: 'shared-cache', kind: 'optimal', result: 'optional_fail', id, name: id, outcome: ['Assertion', 'x'], dependsOn: [] })
+const failed = (id: string): FailedTest => ({ scope: 'shared-cache', kind: 'optimal', result: 'optional_fail', id, name: id, outcome: ['Assertion', 'x'], failedDependencies: [] })
 
 async function withFile(content: unknown, run: (file: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'deliberate-test-'))

@@ -11,7 +11,7 @@ const failed = (id: string, extra: Partial<FailedTest> = {}): FailedTest => ({
   id,
   name: `${id} test`,
   outcome: ['Assertion', `Response 2 of ${id} does not come from cache`],
-  dependsOn: [],
+  failedDependencies: [],
   ...extra,
 })
 
@@ -65,7 +65,7 @@ describe('messageOf', () => {
   })
 
   it('names the dependencies of a test that was not scored because of them', () => {
-    expect(messageOf(failed('x', { result: 'dependency_fail', dependsOn: ['a', 'b'], outcome: true }))).toBe('depends on a, b, which did not pass')
+    expect(messageOf(failed('x', { result: 'dependency_fail', failedDependencies: ['a', 'b'], outcome: true }))).toBe('depends on a, b, which did not pass')
   })
 
   it('says when a test did not run', () => {
