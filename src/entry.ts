@@ -76,12 +76,14 @@ export const remainingFreshness = (entry: CacheEntry, now: number): number =>
   entry.lifetimeMs - currentAge(entry, now)
 
 /**
- * How long a tier should keep the entry from `now`: freshness plus the longest stale window, plus
- * `keepMs` for entries with validators so they can still be revalidated with a 304.
+ * How long a tier should keep the entry from `now`: freshness plus the longest stale window — its own
+ * `stale-while-revalidate` / `stale-if-error`, and `graceMs` (served while the origin is unreachable) unless
+ * it forbids stale — plus `keepMs` for entries with validators so they can still be revalidated with a 304.
  */
-export const storageTtl = (entry: CacheEntry, now: number, keepMs: number): number => {
+export const storageTtl = (entry: CacheEntry, now: number, keepMs: number, graceMs = 0): number => {
   const hasValidators = entry.headers.some(([name]) => name === 'etag' || name === 'last-modified')
-  const tail = Math.max(entry.swrMs, entry.sieMs, hasValidators ? keepMs : 0)
+  const mayServeStale = !(entry.flags & (EntryFlag.MustRevalidate | EntryFlag.NoCache))
+  const tail = Math.max(entry.swrMs, entry.sieMs, hasValidators ? keepMs : 0, mayServeStale ? graceMs : 0)
   return remainingFreshness(entry, now) + tail
 }
 

@@ -19,6 +19,8 @@ export interface Env {
   REDIS_TIMEOUT_MS?: string
   /** Origin deadline in ms. @default 10000 */
   ORIGIN_TIMEOUT_MS?: string
+  /** Seconds a stale copy may be served while the origin cannot be reached (0: never). @default 300 */
+  GRACE_SECONDS?: string
   /** Bounded staleness δ after a purge, in ms. @default 2000 */
   COHERENCE_DELTA_MS?: string
   /** Memory tier budget in bytes. @default 16777216 */
@@ -62,6 +64,13 @@ const optionalInt = (name: string, raw: string | undefined): number | undefined 
   if (raw === undefined || raw === '') return undefined
   const n = Number(raw)
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`)
+  return n
+}
+
+const optionalCount = (name: string, raw: string | undefined): number | undefined => {
+  if (raw === undefined || raw === '') return undefined
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`)
   return n
 }
 
@@ -113,6 +122,7 @@ export function readWorkerConfig(env: Env): WorkerConfig {
     memory: { maxBytes: optionalInt('MEMORY_MAX_BYTES', env.MEMORY_MAX_BYTES) },
     edge: env.EDGE_CACHE === 'off' ? false : { cacheName: env.EDGE_CACHE || undefined },
     originTimeoutMs: optionalInt('ORIGIN_TIMEOUT_MS', env.ORIGIN_TIMEOUT_MS),
+    graceSeconds: optionalCount('GRACE_SECONDS', env.GRACE_SECONDS),
     coherenceDeltaMs: optionalInt('COHERENCE_DELTA_MS', env.COHERENCE_DELTA_MS),
     routes: parseRoutes(env.ROUTES),
     internalPrefix: env.INTERNAL_PREFIX || undefined,

@@ -124,6 +124,15 @@ export interface TieredCacheOptions {
   /** Lifetime of the cross-isolate fill lease in Redis, in ms. @default 5000 */
   leaseMs?: number
   /**
+   * Grace, in seconds: how long past its freshness a stored response may still be served when the origin
+   * cannot be reached (a network error, a timeout, an answer no response can be built from). RFC 9111
+   * §4.2.4 lets a disconnected cache serve stale; a 5xx the origin did send is served stale only within
+   * the response's own `stale-if-error`. Never for responses that forbid stale (`must-revalidate`,
+   * `proxy-revalidate`, `s-maxage`, `no-cache`). Entries are kept this much longer for it. 0 turns it off.
+   * @default 300
+   */
+  graceSeconds?: number
+  /**
    * Bounded staleness δ, in ms: once a purge has been acknowledged, no isolate serves the purged
    * content more than δ later. Each isolate reads the purge log at most once per δ (one Upstash request).
    * Routes may set their own. @default 2000
@@ -159,6 +168,7 @@ export interface ResolvedOptions {
   originTimeoutMs: number
   coalesceWaitMs: number
   leaseMs: number
+  graceSeconds: number
   coherenceDeltaMs: number
   heuristic: { fraction: number; maxSeconds: number } | false
   ignoreQueryParams: string[]
@@ -172,6 +182,12 @@ const MiB = 1024 * 1024
 const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
   const v = value ?? fallback
   if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${name} must be a positive integer, got ${String(value)}`)
+  return v
+}
+
+const nonNegativeInt = (name: string, value: number | undefined, fallback: number): number => {
+  const v = value ?? fallback
+  if (!Number.isInteger(v) || v < 0) throw new ConfigError(`${name} must be a non-negative integer, got ${String(value)}`)
   return v
 }
 
@@ -296,6 +312,7 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
     originTimeoutMs: positiveInt('originTimeoutMs', options.originTimeoutMs, 10_000),
     coalesceWaitMs: positiveInt('coalesceWaitMs', options.coalesceWaitMs, 5_000),
     leaseMs: positiveInt('leaseMs', options.leaseMs, 5_000),
+    graceSeconds: nonNegativeInt('graceSeconds', options.graceSeconds, 300),
     coherenceDeltaMs: positiveInt('coherenceDeltaMs', options.coherenceDeltaMs, 2_000),
     heuristic,
     ignoreQueryParams: options.ignoreQueryParams ?? ['utm_*', 'fbclid', 'gclid'],

@@ -137,7 +137,13 @@ export function serveEntry(
 ): Response {
   const method = request.method === 'HEAD' ? 'HEAD' : 'GET'
   const age = String(Math.floor(currentAge(entry, now) / 1000))
-  const validators = { etag: entryHeader(entry, 'etag') ?? null, lastModified: entryHeader(entry, 'last-modified') ?? null, status: entry.status }
+  // Without Last-Modified, If-Modified-Since is judged against the stored Date (RFC 9111 §4.3.2).
+  const validators = {
+    etag: entryHeader(entry, 'etag') ?? null,
+    lastModified: entryHeader(entry, 'last-modified') ?? null,
+    date: entryHeader(entry, 'date') ?? null,
+    status: entry.status,
+  }
   if (evaluateConditional(request.headers, validators, method) === 'not-modified') {
     void stream?.cancel().catch(() => {})
     const notModified = buildNotModified(template(entry))

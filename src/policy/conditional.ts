@@ -157,17 +157,20 @@ export function revalidationHeaders(stored: { etag?: string | null; lastModified
  *   for update. If none of the stored responses contain the same strong validator, then the cache
  *   MUST NOT use the new response to update any stored responses";
  * - otherwise a weak ETag or a Last-Modified that corresponds to the stored one;
- * - no validator at all: only if "that stored response also lacks a validator".
+ * - no validator at all: the RFC's rule selects "only one stored response" that "also lacks a validator".
+ *   tiercache revalidates exactly one stored response per conditional request, with that response's own
+ *   validators, so a 304 without any validator can only be answering that response: it applies (origins
+ *   often omit the ETag from a 304 although RFC 9110 §15.4.5 asks for it). Pass `singleCandidate: false`
+ *   for the RFC's literal rule.
  *
  * When this is false the stack should refetch without conditions.
  * @see https://www.rfc-editor.org/rfc/rfc9111#section-4.3.4
  */
-export function notModifiedApplies(storedHeaders: Headers, notModifiedHeaders: Headers): boolean {
+export function notModifiedApplies(storedHeaders: Headers, notModifiedHeaders: Headers, singleCandidate = true): boolean {
   const newTag = notModifiedHeaders.get('etag')
   const oldTag = storedHeaders.get('etag')
   if (newTag !== null) {
     if (oldTag === null) return false
-    // Stryker disable next-line MethodExpression: Headers values never have leading whitespace
     return isStrong(newTag.trim()) ? strongMatch(newTag, oldTag) : weakMatch(newTag, oldTag)
   }
   const newModified = notModifiedHeaders.get('last-modified')
@@ -176,7 +179,7 @@ export function notModifiedApplies(storedHeaders: Headers, notModifiedHeaders: H
     const a = parseHttpDate(newModified)
     return a !== undefined && a === parseHttpDate(oldModified)
   }
-  return oldTag === null && oldModified === null
+  return singleCandidate || (oldTag === null && oldModified === null)
 }
 
 /**

@@ -30,7 +30,7 @@ export function promote(context: StackContext, state: RequestState, found: Found
   // A streamed (large) edge entry is too big for memory, and the edge is where it already lives.
   if (found.stream) return
   const now = context.options.now()
-  const ttl = storageTtl(found.entry, now, KEEP_FOR_REVALIDATION_MS)
+  const ttl = storageTtl(found.entry, now, KEEP_FOR_REVALIDATION_MS, context.options.graceSeconds * 1000)
   if (ttl <= 0) return
   const { memory, edge } = context.tiers
   if (found.tier !== 'memory' && memory) {

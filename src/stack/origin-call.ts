@@ -15,6 +15,7 @@
  */
 import { OriginError } from '../errors.ts'
 import type { Produce } from './context.ts'
+import { finalAfterInterim } from './interim.ts'
 
 /** What reading a body up to a limit gave: all of it, or the first bytes and the rest still to come. */
 export type BodyRead =
@@ -63,6 +64,17 @@ export class OriginCall {
     } catch (error) {
       this.release()
       throw this.#asOriginError(error)
+    }
+    if (response.status >= 100 && response.status < 200) {
+      // The runtime handed an interim response back as final (see interim.ts): read on to the final one.
+      let final: Response | undefined
+      try {
+        final = await Promise.race([finalAfterInterim(response), this.#expired])
+      } catch (error) {
+        this.release()
+        throw this.#asOriginError(error)
+      }
+      if (final && isFinalStatus(final.status)) return final
     }
     if (!isFinalStatus(response.status)) {
       this.release()

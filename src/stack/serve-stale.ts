@@ -61,13 +61,27 @@ function withoutRange(request: Request): Request {
   return new Request(request.url, { method: request.method, headers })
 }
 
-/** The stale copy, if `stale-if-error` allows serving it for this upstream failure (RFC 5861 §4). */
-export function staleIfError(context: StackContext, state: RequestState, stale: Found | undefined, upstreamStatus: number): Response | undefined {
+/**
+ * The stale copy, if it may answer this upstream failure: within the response's `stale-if-error` (RFC 5861
+ * §4) for any failure, or within the configured grace when the origin could not be reached at all
+ * (`disconnected`: RFC 9111 §4.2.4 lets a disconnected cache serve stale). Never when the response forbids
+ * serving stale (must-revalidate, proxy-revalidate, s-maxage; no-cache entries never count as stale copies).
+ */
+export function staleIfError(
+  context: StackContext,
+  state: RequestState,
+  stale: Found | undefined,
+  upstreamStatus: number,
+  disconnected = false
+): Response | undefined {
   if (!stale) return undefined
   const now = context.options.now()
   const overdue = -remainingFreshness(stale.entry, now)
-  if (stale.entry.flags & EntryFlag.MustRevalidate || overdue >= stale.entry.sieMs) return undefined
-  state.status.note(stale.tier, { hit: true, ttl: ttlSeconds(stale.entry, now), fwdStatus: upstreamStatus, detail: 'stale-if-error' })
+  const forbidden = stale.entry.flags & (EntryFlag.MustRevalidate | EntryFlag.NoCache)
+  const window = Math.max(stale.entry.sieMs, disconnected ? context.options.graceSeconds * 1000 : 0)
+  if (forbidden || overdue >= window) return undefined
+  const detail = overdue < stale.entry.sieMs ? 'stale-if-error' : 'stale-on-disconnect'
+  state.status.note(stale.tier, { hit: true, ttl: ttlSeconds(stale.entry, now), fwdStatus: upstreamStatus, detail })
   state.status.servedBy = stale.tier
   state.status.outcome = 'stale'
   context.stats.record('stale_if_error')

@@ -66,7 +66,7 @@ const fenced = (context: StackContext, state: RequestState, entry: CacheEntry) =
 /** Writes a new entry to every tier that takes it; notes in `Cache-Status` which ones will. */
 export function storeEntry(context: StackContext, state: RequestState, entry: CacheEntry): void {
   const now = context.options.now()
-  const ttl = storageTtl(entry, now, KEEP_FOR_REVALIDATION_MS)
+  const ttl = storageTtl(entry, now, KEEP_FOR_REVALIDATION_MS, context.options.graceSeconds * 1000)
   if (ttl <= 0) return
   const { memory, edge, redis } = context.tiers
   // Size checks first: asking a tier whether it is available may take its breaker's one half-open trial,
@@ -134,7 +134,7 @@ export function streamToEdge(
   declaredBytes: number | undefined
 ): ReadableStream<Uint8Array> {
   const now = context.options.now()
-  const ttl = storageTtl(entry, now, KEEP_FOR_REVALIDATION_MS)
+  const ttl = storageTtl(entry, now, KEEP_FOR_REVALIDATION_MS, context.options.graceSeconds * 1000)
   const edge = context.tiers.edge
   const takes =
     edge && ttl > 0 && !state.perUser && edge.fitsBody(entry, declaredBytes) && !fenced(context, state, entry) && !edge.unavailableReason(now)

@@ -243,10 +243,17 @@ describe('notModifiedApplies (RFC 9111 §4.3.4)', () => {
   })
 
   it('applies a validator-less 304 only to a validator-less stored response', () => {
-    expect(notModifiedApplies(new Headers(), new Headers({ date: LM }))).toBe(true)
-    expect(notModifiedApplies(storedHeaders, new Headers({ date: LM }))).toBe(false)
-    expect(notModifiedApplies(new Headers({ etag: '"v1"' }), new Headers({ date: LM }))).toBe(false)
-    expect(notModifiedApplies(new Headers({ 'last-modified': LM }), new Headers({ date: LM }))).toBe(false)
+    expect(notModifiedApplies(new Headers(), new Headers({ date: LM }), false)).toBe(true)
+    expect(notModifiedApplies(storedHeaders, new Headers({ date: LM }), false)).toBe(false)
+    expect(notModifiedApplies(new Headers({ etag: '"v1"' }), new Headers({ date: LM }), false)).toBe(false)
+    expect(notModifiedApplies(new Headers({ 'last-modified': LM }), new Headers({ date: LM }), false)).toBe(false)
+  })
+
+  it('applies a 304 without validators to the one stored response tiercache revalidated (the default)', () => {
+    expect(notModifiedApplies(storedHeaders, new Headers({ date: LM }))).toBe(true)
+    expect(notModifiedApplies(new Headers({ etag: '"v1"' }), new Headers())).toBe(true)
+    // A validator that does not match still refuses the update.
+    expect(notModifiedApplies(storedHeaders, new Headers({ etag: '"v2"' }))).toBe(false)
   })
 })
 
