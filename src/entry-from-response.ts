@@ -45,6 +45,8 @@ export interface FillContext {
   identity?: string
   /** The key holds a cohort cookie: clients get the entry as `private` (Vary cannot name a cookie). */
   privateDownstream?: boolean
+  /** The response answers a range request: a 206 may be stored (and its Content-Range kept). */
+  partial?: boolean
   heuristic: { fraction: number; maxSeconds: number } | false
   maxBodyBytes: number
   purgeSeq: number
@@ -85,7 +87,7 @@ export function planEntry(ctx: FillContext): FillDecision {
     requestDirectives,
     // Per-user entries are this user's alone (keyed on the identity hash, never in the shared edge), so
     // the §3.5 credential rule and §5.2.2.7 `private` do not apply to them; `no-store` still does.
-    options: ctx.perUser ? { allowAuthorized: true, allowPrivate: true } : {},
+    options: { ...(ctx.perUser ? { allowAuthorized: true, allowPrivate: true } : {}), allowPartial: ctx.partial === true },
   })
   if (!storability.storable) return { ok: false, reason: storability.reason }
 

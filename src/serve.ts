@@ -5,7 +5,7 @@
  */
 import { currentAge, entryHeader, EntryFlag, type CacheEntry } from './entry.ts'
 import { buildNotModified, evaluateConditional } from './policy/conditional.ts'
-import { ifRangeAllows, rangeOf } from './policy/range.ts'
+import { heldRange, ifRangeAllows, rangeOf, rangeWithin } from './policy/range.ts'
 import type { LookupStatus } from './observe/lookup-status.ts'
 
 /**
@@ -82,6 +82,22 @@ function servePartial(
   return new Response(body, { status: 206, headers })
 }
 
+/**
+ * The requested bytes from a stored partial (206) entry: the request's range must lie within the range it
+ * holds (admitted only then, src/stack/judge.ts); its offsets are shifted by where the stored part starts.
+ */
+function servePart(request: Request, entry: CacheEntry, age: string, status: LookupStatus): Response | undefined {
+  const held = heldRange(entryHeader(entry, 'content-range'))
+  const range = held && rangeWithin(request.headers.get('range'), held)
+  if (!held || !range) return undefined
+  const headers = new Headers(template(entry))
+  headers.set('age', age)
+  headers.set('content-range', `bytes ${range.start}-${range.end}/${held.length}`)
+  headers.set('content-length', String(range.end - range.start + 1))
+  decorate(headers, status)
+  return new Response(entry.body.subarray(range.start - held.start, range.end - held.start + 1), { status: 206, headers })
+}
+
 /** Bytes `start`–`end` (inclusive) of `stream`; the rest is cancelled once the range has gone by. */
 function sliceStream(stream: ReadableStream<Uint8Array>, start: number, end: number): ReadableStream<Uint8Array> {
   const reader = stream.getReader()
@@ -156,6 +172,10 @@ export function serveEntry(
   if (!nullBody && entry.status === 200 && request.headers.has('range')) {
     const partial = servePartial(request, entry, validators, age, status, stream, stream ? bodyLength : entry.body.byteLength)
     if (partial) return partial
+  }
+  if (!nullBody && entry.status === 206) {
+    const part = servePart(request, entry, age, status)
+    if (part) return part
   }
   const body = nullBody ? null : (stream ?? entry.body)
   const response = new Response(body, { status: entry.status, headers: template(entry) })

@@ -60,3 +60,32 @@ export function ifRangeAllows(ifRange: string | null, stored: { etag?: string | 
   const modified = parseHttpDate(stored.lastModified)
   return date !== undefined && modified !== undefined && date === modified
 }
+
+/** The byte range a stored 206 holds, out of the representation's complete length (RFC 9110 §14.4). */
+export interface HeldRange {
+  start: number
+  end: number
+  length: number
+}
+
+/**
+ * Reads a `Content-Range` of one satisfied byte range with a known complete length (`bytes 4-9/10`), the
+ * only kind tiercache stores; anything else (`bytes 0-4/*`, unsatisfied ranges, other units) is undefined.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-14.4
+ */
+export function heldRange(contentRange: string | null | undefined): HeldRange | undefined {
+  const match = /^\s*bytes (\d+)-(\d+)\/(\d+)\s*$/i.exec(contentRange ?? '')
+  if (!match) return undefined
+  const [start, end, length] = [Number(match[1]), Number(match[2]), Number(match[3])]
+  return start <= end && end < length ? { start, end, length } : undefined
+}
+
+/**
+ * The range of a request that a stored 206 holding `held` can answer (RFC 9111 §3.3: a stored partial
+ * response answers a range request it contains), or undefined when the request asks for anything else.
+ */
+export function rangeWithin(rangeHeader: string | null, held: HeldRange): { start: number; end: number } | undefined {
+  const range = rangeOf(rangeHeader, held.length)
+  if (range.kind !== 'partial' || range.start < held.start || range.end > held.end) return undefined
+  return range
+}

@@ -82,6 +82,12 @@ export type StorabilityInput = {
      * @default false
      */
     allowPrivate?: boolean
+    /**
+     * Store a 206 (Partial Content) answer to a range request: RFC 9111 §3.3 lets a cache that
+     * understands ranges store one; tiercache then serves the ranges it holds.
+     * @default false
+     */
+    allowPartial?: boolean
   }
 }
 
@@ -134,7 +140,7 @@ export function isStorable(input: StorabilityInput): StorabilityResult {
   // "A cache MUST NOT store a response to a request unless: the request method is understood by the
   // cache" — and we only store GET.
   if (input.method !== 'GET') return no(NotStorableReason.Method)
-  if (!isStorableStatus(status)) return no(NotStorableReason.Status)
+  if (!isStorableStatus(status) && !(status === 206 && options.allowPartial === true)) return no(NotStorableReason.Status)
 
   // "When a cache that implements the must-understand directive receives a response that includes
   // it, the cache SHOULD ignore the no-store directive if it understands the status code." (§5.2.2.3)

@@ -3,7 +3,8 @@
  * purged, or older than what this isolate can vouch for?), then against the request (fresh enough for it,
  * stale, or refused because the request carries credentials the entry may not answer).
  */
-import { EntryFlag, currentAge, remainingFreshness, type CacheEntry } from '../entry.ts'
+import { EntryFlag, currentAge, entryHeader, remainingFreshness, type CacheEntry } from '../entry.ts'
+import { heldRange, rangeWithin } from '../policy/range.ts'
 import { requestAllowsCached } from '../policy/freshness.ts'
 import { quietly, type Found, type RequestState, type StackContext } from './context.ts'
 
@@ -15,6 +16,10 @@ import { quietly, type Found, type RequestState, type StackContext } from './con
  * judged at an earlier time it would look fresh again.
  */
 export function admit(context: StackContext, state: RequestState, found: Found, now = context.options.now()): Found | undefined {
+  if (!answersRequest(found.entry, state.request)) {
+    void found.stream?.cancel().catch(() => {})
+    return undefined
+  }
   const verdict = context.coherence.judge(found.entry, state.primaryKey)
   if (verdict === 'valid') return found
   if (verdict === 'purged') {
@@ -30,6 +35,16 @@ export function admit(context: StackContext, state: RequestState, found: Found, 
       ? { ...found.entry, lifetimeMs: Math.min(found.entry.lifetimeMs, age) }
       : { ...found.entry, flags: found.entry.flags | EntryFlag.NoCache }
   return { ...found, entry }
+}
+
+/**
+ * Whether a stored entry can answer this request at all: a partial (206) entry only answers a range
+ * request for bytes it holds (RFC 9111 §3.3); for anything else it is as if nothing were stored.
+ */
+export function answersRequest(entry: CacheEntry, request: Request): boolean {
+  if (entry.status !== 206) return true
+  const held = heldRange(entryHeader(entry, 'content-range'))
+  return request.method === 'GET' && held !== undefined && rangeWithin(request.headers.get('range'), held) !== undefined
 }
 
 /** Whether `entry` has outlived its freshness lifetime at `now` (RFC 9111 §4.2). */

@@ -12,7 +12,7 @@ import type { SharedTier } from '../tiers/tier.ts'
 import { leaseTokenOf, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
 import { credentialMiss } from './forward.ts'
 import { hit } from './hit.ts'
-import { admit, usable } from './judge.ts'
+import { admit, answersRequest, usable } from './judge.ts'
 import { fetchAndMaybeStore } from './origin-fill.ts'
 import { fromStale } from './serve-stale.ts'
 
@@ -234,7 +234,7 @@ async function awaitOtherFill(context: StackContext, state: RequestState): Promi
 
 /** A flight's value reused by a waiter: only if it is what this request could have been served. */
 async function reusable(context: StackContext, state: RequestState, entry: CacheEntry): Promise<CacheEntry | undefined> {
-  if (usable(state, entry, context.options.now()) !== 'fresh') return undefined
+  if (!answersRequest(entry, state.request) || usable(state, entry, context.options.now()) !== 'fresh') return undefined
   const vary = parseVary(entryHeader(entry, 'vary') ?? null)
   if (vary === '*') return undefined
   if (vary.length > 0) {

@@ -15,10 +15,11 @@ import { declaredLength, planEntry, withBody, type FillContext } from '../entry-
 import { OriginError } from '../errors.ts'
 import { originFailureResponse } from '../origin.ts'
 import { mergeNotModified, notModifiedApplies } from '../policy/conditional.ts'
+import { heldRange } from '../policy/range.ts'
 import { decorate, serveEntry } from '../serve.ts'
 import type { FlightResult } from '../coherence/flight.ts'
 import { leaseTokenOf, quietly, type Found, type RequestState, type StackContext } from './context.ts'
-import { passThrough, relay } from './forward.ts'
+import { passThrough } from './forward.ts'
 import { HIT_FOR_MISS_MS } from './hit-for-miss.ts'
 import { OriginCall, resumed } from './origin-call.ts'
 import { originRequest } from './origin-request.ts'
@@ -34,24 +35,10 @@ type Publish = (result: FlightResult<CacheEntry>) => void
 export async function fetchAndMaybeStore(context: StackContext, state: RequestState, stale: Found | undefined, publish?: Publish): Promise<Response> {
   try {
     if (state.requestDirectives.has('only-if-cached')) return onlyIfCached(state, publish)
-    if (state.request.headers.has('range')) return await rangeFromOrigin(context, state, publish)
     return await fromOrigin(context, state, stale, publish)
   } finally {
     releaseLease(context, state)
   }
-}
-
-/**
- * A range request that found no usable copy goes to the origin as it is, and the (partial) answer is not
- * stored: tiercache stores complete responses and serves ranges of them (RFC 9111 §3.3 allows storing
- * partial content; combining it is left out). Fetching the whole representation instead could turn a
- * request for a few bytes of a large file into a download of all of it.
- */
-function rangeFromOrigin(context: StackContext, state: RequestState, publish: Publish | undefined): Promise<Response> {
-  publish?.({ kind: 'unshareable', reason: 'range' })
-  state.status.note('memory', { fwd: state.status.entries.get('memory')?.fwd ?? 'miss', detail: 'range-miss' })
-  state.status.servedBy = 'origin'
-  return relay(context, state.request, state.produce, state.status)
 }
 
 /** RFC 9111 §5.2.1.7: "respond with either a stored response or a 504 (Gateway Timeout)". */
@@ -67,9 +54,12 @@ async function fromOrigin(context: StackContext, state: RequestState, stale: Fou
   const { status } = state
   const requestTime = context.options.now()
   const call = new OriginCall(context.options.originTimeoutMs)
+  // A range request that found nothing usable asks the origin for that range (a few bytes of a large file
+  // must not become a download of all of it), unconditionally.
+  const ranged = state.request.headers.has('range')
   let response: Response
   try {
-    response = await status.timed('origin', () => call.respond(state.produce, originRequest(context, state.request, stale?.entry)))
+    response = await status.timed('origin', () => call.respond(state.produce, originRequest(context, state.request, ranged ? undefined : stale?.entry)))
     context.stats.record('origin_fetches')
   } catch (error) {
     if (!(error instanceof OriginError)) throw error
@@ -88,7 +78,8 @@ async function fromOrigin(context: StackContext, state: RequestState, stale: Fou
     }
   }
   const fill = fillContext(context, state, requestTime, responseTime)
-  if (response.status === 304 && stale) {
+  if (ranged && response.status === 206) return partialFromOrigin(context, state, call, response, fill, publish)
+  if (response.status === 304 && stale && !ranged) {
     call.release()
     void response.body?.cancel().catch(() => {})
     return revalidated(context, state, stale, response.headers, fill, publish)
@@ -134,6 +125,49 @@ async function fromOrigin(context: StackContext, state: RequestState, stale: Fou
   publish?.({ kind: 'unshareable', reason: 'streamed' })
   const stream = body ? streamToEdge(context, state, decision.entry, body, declared) : null
   return serveEntry(state.request, decision.entry, context.options.now(), status, own, stream ?? undefined, declared)
+}
+
+/**
+ * A 206 answering a range request: stored as a partial entry when it holds one byte range of a known
+ * length and may be stored (RFC 9111 §3.3), so the same or a narrower range is served from it later; a
+ * GET for the whole representation never is. Otherwise it streams through.
+ */
+async function partialFromOrigin(
+  context: StackContext,
+  state: RequestState,
+  call: OriginCall,
+  response: Response,
+  fill: Omit<FillContext, 'response'>,
+  publish: Publish | undefined
+): Promise<Response> {
+  const { status } = state
+  publish?.({ kind: 'unshareable', reason: 'range' })
+  status.servedBy = 'origin'
+  const held = heldRange(response.headers.get('content-range'))
+  const decision = planEntry({ ...fill, partial: true, response })
+  const size = held ? held.end - held.start + 1 : Number.POSITIVE_INFINITY
+  if (!held || !decision.ok || size > context.bufferLimit) {
+    call.release()
+    status.note('memory', { detail: decision.ok ? 'range-not-stored' : `uncacheable-${decision.reason}` })
+    return passThrough(response, status)
+  }
+  let read
+  try {
+    read = await status.timed('origin-body', () => call.read(response.body, size))
+  } catch (error) {
+    if (!(error instanceof OriginError)) throw error
+    context.stats.record('origin_errors')
+    return failed(context, state, undefined, error)
+  }
+  if (!read.complete || read.bytes.byteLength !== size) {
+    // Longer or shorter than its Content-Range says: pass it on as it is, store nothing.
+    const bytes = read.complete ? [read.bytes] : read.prefix
+    return passThrough(response, status, read.complete ? new Response(read.bytes).body : resumed(bytes, read.rest))
+  }
+  status.outcome = 'miss'
+  const entry = withBody(decision.entry, read.bytes)
+  storeEntry(context, state, entry)
+  return serveEntry(state.request, entry, context.options.now(), status)
 }
 
 /** The answer to an origin failure: the stale copy within `stale-if-error`, else a clear 502/504. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ifRangeAllows, rangeOf } from '../../src/policy/range.ts'
+import { heldRange, ifRangeAllows, rangeOf, rangeWithin } from '../../src/policy/range.ts'
 
 describe('rangeOf (RFC 9110 §14.1.2)', () => {
   it.each([
@@ -39,5 +39,28 @@ describe('ifRangeAllows (RFC 9110 §13.1.5)', () => {
     expect(ifRangeAllows('Tue, 01 Dec 2026 10:00:01 GMT', stored)).toBe(false)
     expect(ifRangeAllows('not a date', stored)).toBe(false)
     expect(ifRangeAllows('Tue, 01 Dec 2026 10:00:00 GMT', { etag: '"v1"' })).toBe(false)
+  })
+})
+
+describe('heldRange and rangeWithin (RFC 9110 §14.4, RFC 9111 §3.3)', () => {
+  it('reads one satisfied byte range of a known length', () => {
+    expect(heldRange('bytes 4-9/10')).toEqual({ start: 4, end: 9, length: 10 })
+    expect(heldRange('Bytes 0-0/1')).toEqual({ start: 0, end: 0, length: 1 })
+  })
+
+  it.each([null, undefined, 'bytes 0-4/*', 'bytes */10', 'bytes 5-4/10', 'bytes 0-10/10', 'items 0-1/2', 'bytes 0-1'])(
+    'refuses %j (unknown length, unsatisfied, inverted, past the end, other units)',
+    (value) => expect(heldRange(value)).toBeUndefined()
+  )
+
+  it('answers only ranges that lie inside the stored part', () => {
+    const held = { start: 4, end: 9, length: 10 }
+    expect(rangeWithin('bytes=4-9', held)).toEqual({ kind: 'partial', start: 4, end: 9 })
+    expect(rangeWithin('bytes=-5', held)).toEqual({ kind: 'partial', start: 5, end: 9 })
+    expect(rangeWithin('bytes=6-', held)).toEqual({ kind: 'partial', start: 6, end: 9 })
+    expect(rangeWithin('bytes=3-5', held)).toBeUndefined()
+    expect(rangeWithin('bytes=0-', held)).toBeUndefined()
+    expect(rangeWithin(null, held)).toBeUndefined()
+    expect(rangeWithin('bytes=0-1,5-6', held)).toBeUndefined()
   })
 })

@@ -66,6 +66,24 @@ export function payloadRoutes(): Route[] {
       },
     },
     {
+      // Honours one byte range (RFC 9110 §14.2): a 206 with Content-Range, so a cache can store partial
+      // content; several ranges, or none, get the whole body.
+      methods: ['GET'],
+      pattern: '/ranged/:n',
+      handle: (req) => {
+        const n = intParam(req.params['n'], 1, MAX_BYTES)
+        if (n === undefined) return problem(400, `n must be 1..${MAX_BYTES}`)
+        const body = seededBytes(n, 7)
+        const headers = { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'max-age=60', ETag: `"ranged-${n}"`, 'Accept-Ranges': 'bytes' }
+        const range = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers['range'] ?? ''))
+        if (!range || (range[1] === '' && range[2] === '')) return { status: 200, headers, body }
+        const start = range[1] === '' ? Math.max(0, n - Number(range[2])) : Number(range[1])
+        const end = range[1] === '' || range[2] === '' ? n - 1 : Math.min(Number(range[2]), n - 1)
+        if (start >= n || start > end) return { status: 416, headers: { 'Content-Range': `bytes */${n}` } }
+        return { status: 206, headers: { ...headers, 'Content-Range': `bytes ${start}-${end}/${n}` }, body: body.subarray(start, end + 1) }
+      },
+    },
+    {
       // Never stored (no-store), so every call shows exactly what the proxy sent upstream.
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       pattern: '/echo',

@@ -28,6 +28,22 @@ describe('payload endpoints', () => {
     expect(a.body.equals(c.body)).toBe(false)
   })
 
+  it('answers one byte range of /ranged/:n with a 206, several or none with the whole body', async () => {
+    const whole = Buffer.from(seededBytes(100, 7))
+    const part = await request(`${origin().url}/ranged/100`, { headers: { range: 'bytes=10-19' } })
+    expect(part.status).toBe(206)
+    expect(part.headers['content-range']).toBe('bytes 10-19/100')
+    expect(part.body.equals(whole.subarray(10, 20))).toBe(true)
+    const suffix = await request(`${origin().url}/ranged/100`, { headers: { range: 'bytes=-5' } })
+    expect(suffix.headers['content-range']).toBe('bytes 95-99/100')
+    const full = await request(`${origin().url}/ranged/100`, { headers: { range: 'bytes=0-1,5-6' } })
+    expect(full.status).toBe(200)
+    expect(full.body.equals(whole)).toBe(true)
+    const none = await request(`${origin().url}/ranged/100`, { headers: { range: 'bytes=100-' } })
+    expect(none.status).toBe(416)
+    expect(none.headers['content-range']).toBe('bytes */100')
+  })
+
   it('reports the body length on HEAD /bytes without sending it', async () => {
     const res = await request(`${origin().url}/bytes/777`, { method: 'HEAD' })
     expect(res.headers['content-length']).toBe('777')
