@@ -12,7 +12,8 @@ import { EntryFlag, type CacheEntry } from './entry.ts'
 import { HOP_BY_HOP_HEADERS } from './origin.ts'
 import { correctedInitialAge, freshnessLifetime, staleWindows } from './policy/freshness.ts'
 import { parseRequestDirectives, selectTargetedDirectives, type Directives } from './policy/cache-control.ts'
-import { isStorable } from './policy/storable.ts'
+import { UNSTORED_HEADERS, isStorable } from './policy/storable.ts'
+import { isErrorStatus } from './policy/status.ts'
 import { userTag } from './coherence/purge-record.ts'
 
 /** Targeted cache-control fields we obey, most specific first (RFC 9213 §2). */
@@ -22,7 +23,6 @@ export const TARGETED_FIELDS: readonly string[] = ['cloudflare-cdn-cache-control
 const NEVER_STORED = new Set([
   ...HOP_BY_HOP_HEADERS,
   'set-cookie',
-  'set-cookie2',
   'age',
   'content-length',
   'cache-status',
@@ -47,7 +47,7 @@ export interface FillContext {
   privateDownstream?: boolean
   /** The response answers a range request: a 206 may be stored (and its Content-Range kept). */
   partial?: boolean
-  heuristic: { fraction: number; maxSeconds: number } | false
+  heuristic: { fraction: number; maxSeconds: number; errorMaxSeconds: number } | false
   maxBodyBytes: number
   purgeSeq: number
 }
@@ -56,7 +56,18 @@ export interface FillContext {
  * Either an entry ready for its body (`entry.body` is empty until {@link withBody}), or the reason the
  * response is not shared.
  */
-export type FillDecision = { ok: true; entry: CacheEntry; directives: Directives } | { ok: false; reason: string }
+export type FillDecision =
+  | {
+      ok: true
+      entry: CacheEntry
+      directives: Directives
+      /**
+       * Fields left out of the entry because `private="…"` / `no-cache="…"` name them (RFC 9111 §5.2.2.4,
+       * §5.2.2.7): they belong to this response's own client, not to later ones.
+       */
+      withheld: string[]
+    }
+  | { ok: false; reason: string }
 
 const NO_BODY = new Uint8Array(0)
 
@@ -87,7 +98,11 @@ export function planEntry(ctx: FillContext): FillDecision {
     requestDirectives,
     // Per-user entries are this user's alone (keyed on the identity hash, never in the shared edge), so
     // the §3.5 credential rule and §5.2.2.7 `private` do not apply to them; `no-store` still does.
-    options: { ...(ctx.perUser ? { allowAuthorized: true, allowPrivate: true } : {}), allowPartial: ctx.partial === true },
+    options: {
+      ...(ctx.perUser ? { allowAuthorized: true, allowPrivate: true } : {}),
+      allowPartial: ctx.partial === true,
+      heuristicErrors: ctx.heuristic !== false && ctx.heuristic.errorMaxSeconds > 0,
+    },
   })
   if (!storability.storable) return { ok: false, reason: storability.reason }
 
@@ -98,7 +113,12 @@ export function planEntry(ctx: FillContext): FillDecision {
     // RFC 9213 §2.2: under a targeted field, Expires is ignored too; responseTime stands in for a missing Date.
     { status: response.status, headers: response.headers, directives, source, responseTime: ctx.responseTime },
     ctx.heuristic
-      ? { shared: true, heuristicFraction: ctx.heuristic.fraction, heuristicMaxMs: ctx.heuristic.maxSeconds * 1000 }
+      ? {
+          shared: true,
+          heuristicFraction: ctx.heuristic.fraction,
+          // A heuristically cached error is a short negative-cache window, never a day of 404s.
+          heuristicMaxMs: (isErrorStatus(response.status) ? ctx.heuristic.errorMaxSeconds : ctx.heuristic.maxSeconds) * 1000,
+        }
       : { shared: true, heuristicFraction: 0, heuristicMaxMs: 0 }
   )
   let lifetimeMs = freshness.lifetimeMs
@@ -144,7 +164,7 @@ export function planEntry(ctx: FillContext): FillDecision {
     tags: [...new Set([...splitTags(response.headers), ...ctx.routeTags, ...(ctx.identity ? [userTag(ctx.identity)] : [])])],
     purgeSeq: ctx.purgeSeq,
   }
-  return { ok: true, entry, directives }
+  return { ok: true, entry, directives, withheld: [...strip].filter((name) => !UNSTORED_HEADERS.includes(name)) }
 }
 
 /** The planned entry with its body. */

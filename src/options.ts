@@ -66,6 +66,16 @@ export interface RouteRule {
   deltaMs?: number
 }
 
+/** Heuristic freshness settings (see {@link TieredCacheOptions.heuristic}). */
+export interface HeuristicOptions {
+  /** Fraction of the time since Last-Modified. @default 0.1 */
+  fraction: number
+  /** Cap for a heuristic lifetime, in seconds. @default 86400 */
+  maxSeconds: number
+  /** Cap for heuristically cacheable error statuses, in seconds; 0 stores none of them heuristically. @default 60 */
+  errorMaxSeconds?: number
+}
+
 /** Memory tier (L1) settings. */
 export interface MemoryTierOptions {
   /** Byte budget for the whole tier; never exceeded. @default 16 MiB */
@@ -139,10 +149,13 @@ export interface TieredCacheOptions {
    */
   coherenceDeltaMs?: number
   /**
-   * Heuristic freshness (RFC 9111 §4.2.2) as a fraction of the time since Last-Modified, capped;
-   * `false` disables it. @default { fraction: 0.1, maxSeconds: 86400 }
+   * Heuristic freshness (RFC 9111 §4.2.2) as a fraction of the time since Last-Modified, capped at
+   * `maxSeconds`; `false` disables it. The error statuses RFC 9110 §15.1 calls heuristically cacheable
+   * (404, 405, 410, 414, 501) get one only when the origin sent `Last-Modified`, capped at
+   * `errorMaxSeconds` (a short negative-cache window; 0 keeps such errors out unless their headers give
+   * explicit freshness). @default { fraction: 0.1, maxSeconds: 86400, errorMaxSeconds: 60 }
    */
-  heuristic?: { fraction: number; maxSeconds: number } | false
+  heuristic?: HeuristicOptions | false
   /**
    * Query parameters dropped from the cache key (exact names, or a prefix ending in `*`).
    * @default ['utm_*', 'fbclid', 'gclid']
@@ -170,7 +183,7 @@ export interface ResolvedOptions {
   leaseMs: number
   graceSeconds: number
   coherenceDeltaMs: number
-  heuristic: { fraction: number; maxSeconds: number } | false
+  heuristic: Required<HeuristicOptions> | false
   ignoreQueryParams: string[]
   internalPrefix: string
   cloudflare: ZonePurgeConfig | undefined
@@ -296,7 +309,13 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
     }
   }
   const heuristic =
-    options.heuristic === false ? false : (options.heuristic ?? { fraction: 0.1, maxSeconds: 86_400 })
+    options.heuristic === false
+      ? false
+      : {
+          fraction: options.heuristic?.fraction ?? 0.1,
+          maxSeconds: nonNegativeInt('heuristic.maxSeconds', options.heuristic?.maxSeconds, 86_400),
+          errorMaxSeconds: nonNegativeInt('heuristic.errorMaxSeconds', options.heuristic?.errorMaxSeconds, 60),
+        }
   if (heuristic && !(heuristic.fraction > 0 && heuristic.fraction <= 1)) {
     throw new ConfigError('heuristic.fraction must be in (0, 1]')
   }

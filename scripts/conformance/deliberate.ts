@@ -1,8 +1,10 @@
 /**
- * @module Deliberate differences: tests tiercache fails on purpose, because of a rule that is stricter than
- * RFC 9111 (README "How it decides"): `Set-Cookie` is never stored, and `Cookie` is treated as a credential
- * like `Authorization`. `deliberate.json` beside this file maps each such test id to the reason. They still
- * count as failures in the scores; the report lists them apart so the other failures stand out.
+ * @module Known failures: tests tiercache fails knowingly, each for a stated cause — a deliberate rule
+ * stricter than RFC 9111 (README "How it decides": `Set-Cookie` is never stored, `Cookie` is a credential
+ * like `Authorization`, and a few others), a limit of the Workers platform (no 1xx to clients, methods
+ * workerd refuses), or a suite fixture tiercache will not accept. `deliberate.json` beside this file maps
+ * each test id to its reason. They still count as failures in the scores; the report lists them apart so
+ * the other failures stand out, and flags any listed test that no longer fails.
  */
 import fs from 'node:fs/promises'
 import type { FailedTest, TestSuite } from './classify.ts'

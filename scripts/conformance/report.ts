@@ -117,7 +117,7 @@ export function renderReport(input: ReportInput): string {
     out.push(...(split.other.length > 0 ? failureLines(split.other) : ['None.']), '')
   }
   const deliberate = SCOPES.flatMap((scope) => input.failures[scope].deliberate)
-  out.push(`## Deliberate differences (${deliberate.length}; scripts/conformance/deliberate.json, counted as failures above)`, '')
+  out.push(`## Known failures: deliberate rules, platform limits, suite fixtures (${deliberate.length}; scripts/conformance/deliberate.json, counted as failures above)`, '')
   out.push(...(deliberate.length > 0 ? deliberate.flatMap((test) => [...failureLines([test]), `  - why: ${test.reason}`]) : ['None.']), '')
   if (input.staleDeliberate.length > 0) {
     out.push('Listed as deliberate but did not fail (remove them from deliberate.json):', '', ...input.staleDeliberate.map((id) => `- \`${id}\``), '')

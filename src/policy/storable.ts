@@ -7,6 +7,7 @@ import type { Directives } from './cache-control.ts'
 import { fieldNames } from './cache-control.ts'
 import {
   DEFAULT_CACHEABLE_STATUSES,
+  HEURISTICALLY_CACHEABLE_STATUSES,
   UNDERSTOOD_STATUSES,
   isErrorStatus,
   isStorableStatus,
@@ -88,6 +89,13 @@ export type StorabilityInput = {
      * @default false
      */
     allowPartial?: boolean
+    /**
+     * Store the error statuses RFC 9110 §15.1 calls heuristically cacheable (404, 405, 410, 414, 501)
+     * without explicit freshness when they carry `Last-Modified`, which a heuristic lifetime needs (RFC
+     * 9111 §4.2.2); the caller keeps that lifetime short. Other errors still need explicit freshness.
+     * @default false
+     */
+    heuristicErrors?: boolean
   }
 }
 
@@ -181,8 +189,11 @@ export function isStorable(input: StorabilityInput): StorabilityResult {
 
   const cacheable = options.cacheableStatuses ?? DEFAULT_CACHEABLE_STATUSES
   const explicit = explicitlyCacheable(d, res, input.source ?? 'cache-control')
-  // Design rule 3: errors are stored only with explicit freshness, whatever cacheableStatuses says.
-  if (!explicit && (isErrorStatus(status) || !cacheable.has(status))) {
+  // Design rule 3: errors are stored only with explicit freshness, whatever cacheableStatuses says —
+  // or, with heuristicErrors, the heuristically cacheable ones that carry Last-Modified.
+  const heuristicError =
+    options.heuristicErrors === true && HEURISTICALLY_CACHEABLE_STATUSES.has(status) && isErrorStatus(status) && res.has('last-modified')
+  if (!explicit && !heuristicError && (isErrorStatus(status) || !cacheable.has(status))) {
     return no(NotStorableReason.NoFreshness)
   }
 

@@ -96,7 +96,13 @@ async function fromOrigin(context: StackContext, state: RequestState, stale: Fou
   }
   status.servedBy = 'origin'
   status.outcome = 'miss'
+  // What this client's own response carried but later clients must not get: its Set-Cookie (never
+  // stored), and fields a qualified private/no-cache withholds from stored copies (RFC 9111 §5.2.2.4, §5.2.2.7).
   const own = response.headers.getSetCookie().map((value): [string, string] => ['set-cookie', value])
+  for (const name of decision.withheld) {
+    const value = response.headers.get(name)
+    if (value !== null && name !== 'set-cookie') own.push([name, value])
+  }
 
   const declared = declaredLength(response.headers)
   let body = response.body

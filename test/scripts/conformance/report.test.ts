@@ -106,7 +106,7 @@ describe('renderReport', () => {
   })
 
   it('lists the deliberate differences apart, with their reasons', () => {
-    const apart = section('Deliberate differences')
+    const apart = section('Known failures')
     expect(apart).toContain('(1;')
     expect(apart).toContain('- `headers-store-Set-Cookie` (required, setup_fail): Setup: Response 2 does not come from cache')
     expect(apart).toContain('  - why: Set-Cookie is never stored')
