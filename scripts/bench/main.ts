@@ -41,6 +41,10 @@ const WORKER_HEADERS = { host: BENCH_HOST }
 const resource = (id: string): string => `/etag/${id}?max-age=3600`
 /** The hot URL: served from memory, and the exact response the constant baselines send back. */
 const HOT = resource('bench-hot')
+/** Per-user caching (issue 13): the demo origin's private page, cached per identity on a `perUser` route. */
+const USER_ROUTES = JSON.stringify([{ pattern: '/p/', perUser: { identity: 'authorization' } }])
+const userResource = (id: string): string => `/p/private?k=${id}&max-age=3600`
+const USER_HEADERS = { ...WORKER_HEADERS, authorization: 'Bearer bench-user' }
 
 const HOST_DESCRIPTION =
   'workerd (the runtime `wrangler dev` and Miniflare run), one workerd process per worker started by Miniflare 4, ' +
@@ -131,7 +135,7 @@ async function main(options: BenchOptions): Promise<void> {
   const zipf = run.want('zipf') || run.want('origin-80ms') ? await zipfScenarios(run) : undefined
   const { stampede, purge } = await coherenceScenarios(run)
 
-  const order = ['node-constant', 'constant-worker', 'constant-worker-entry', 'hono-cache', 'origin', 'memory-hit', 'memory-hit-entry', 'edge-hit', 'redis-hit', 'miss', 'zipf', 'zipf-paced', 'zipf-no-edge', 'origin-80ms']
+  const order = ['node-constant', 'constant-worker', 'constant-worker-entry', 'hono-cache', 'origin', 'memory-hit', 'memory-hit-entry', 'memory-hit-user', 'edge-hit', 'redis-hit', 'redis-hit-user', 'miss', 'zipf', 'zipf-paced', 'zipf-no-edge', 'origin-80ms']
   run.scenarios.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
 
   await deleteKeys()
@@ -185,8 +189,8 @@ async function baselineAndTierScenarios(run: Run): Promise<void> {
 
   let main: WorkerProcess | undefined
   let constant: ConstantResponse | undefined
-  if (['node-constant', 'constant-worker', 'constant-worker-entry', 'memory-hit', 'memory-hit-entry', 'miss'].some(want)) {
-    main = await run.startTiercache('tiercache-main')
+  if (['node-constant', 'constant-worker', 'constant-worker-entry', 'memory-hit', 'memory-hit-entry', 'memory-hit-user', 'miss'].some(want)) {
+    main = await run.startTiercache('tiercache-main', { ROUTES: USER_ROUTES })
     await main.get(HOT)
     await sleep(100)
     const hit = await main.get(HOT)
@@ -242,6 +246,25 @@ async function baselineAndTierScenarios(run: Run): Promise<void> {
     if (direct.length > 0) scenarios.push(...(await runInterleaved(ctx, direct, options.pairedReps)))
     if (entry.length > 0) scenarios.push(...(await runInterleaved(ctx, entry)))
     await worker.stop()
+  }
+
+  if (main && want('memory-hit-user')) {
+    const hotUser = userResource('bench-hot')
+    for (let i = 0; i < 2; i++) await main.get(hotUser, { headers: USER_HEADERS })
+    const check = await main.get(hotUser, { headers: USER_HEADERS })
+    if (servedBy(check.header('cache-status')) !== 'memory') notes.push(`The per-user hot URL was not a memory hit (${check.header('cache-status')}).`)
+    await measure({
+      id: 'memory-hit-user',
+      title: 'tiercache per-user memory hit',
+      group: 'tiercache',
+      description: 'One hot URL on a `perUser` route (identity from Authorization), answered from memory: the memory hit plus hashing the identity (SHA-256) into the key.',
+      url: main.url,
+      path: () => hotUser,
+      pathLabel: hotUser,
+      connections: options.connections,
+      headers: USER_HEADERS,
+      workers: [main],
+    })
   }
 
   // hono/cache and the edge hit on the same rotating URLs, repetitions interleaved.
@@ -311,6 +334,31 @@ async function baselineAndTierScenarios(run: Run): Promise<void> {
       pathLabel: rotatingLabel,
       connections: options.connections,
       headers: WORKER_HEADERS,
+      workers: [worker],
+    })
+    await worker.stop()
+  }
+
+  if (want('redis-hit-user')) {
+    const worker = await run.startTiercache('tiercache-redis-user', { MEMORY_MAX_BYTES: NO_MEMORY_BUDGET, EDGE_CACHE: 'off', ROUTES: USER_ROUTES })
+    const paths = Array.from({ length: options.rotatingKeys }, (_, i) => userResource(`bench-k${i}`))
+    for (const p of paths) await worker.get(p, { headers: USER_HEADERS })
+    await sleep(300)
+    const seen = servedBy((await worker.get(paths[0]!, { headers: USER_HEADERS })).header('cache-status'))
+    if (seen !== 'redis') notes.push(`tiercache-redis-user: after pre-warming, the first per-user URL came from ${seen} (expected redis).`)
+    await measure({
+      id: 'redis-hit-user',
+      title: 'tiercache per-user Redis hit',
+      group: 'tiercache',
+      description: `The Redis hit on a \`perUser\` route: memory admits nothing and \`EDGE_CACHE=off\` (per-user entries never go to the edge anyway); ${options.rotatingKeys} pre-warmed URLs of one user in rotation.`,
+      url: worker.url,
+      path: () => {
+        let i = 0
+        return () => paths[i++ % paths.length]!
+      },
+      pathLabel: userResource(`bench-k{0..${options.rotatingKeys - 1}}`),
+      connections: options.connections,
+      headers: USER_HEADERS,
       workers: [worker],
     })
     await worker.stop()

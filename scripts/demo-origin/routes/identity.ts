@@ -5,7 +5,7 @@
  * pairs a user-specific (or not) body with a different `Cache-Control` / `Vary` so a test can check the
  * cache neither leaks one user's body to another nor refuses what it may share.
  */
-import { header, textReply, type OriginRequest, type Route } from '../http.ts'
+import { header, intParam, problem, textReply, type OriginRequest, type Route } from '../http.ts'
 
 /** Reads a cookie's value from the request (RFC 6265 §4.2.1). */
 function cookie(req: Pick<OriginRequest, 'headers'>, name: string): string | undefined {
@@ -31,9 +31,14 @@ export function identityRoutes(): Route[] {
   return [
     {
       // Per-user, marked private: cacheable for this user only (RFC 9111 §5.2.2.7 speaks to shared caches).
+      // `?max-age=` sets the lifetime (the benchmark keeps entries fresh for a whole run).
       methods: ['GET'],
       pattern: '/p/private',
-      handle: (req) => textReply(req, `hello ${identify(req)}, your private page`, { 'Cache-Control': 'private, max-age=60' }),
+      handle: (req) => {
+        const maxAge = intParam(req.query.get('max-age'), 0, 86_400, 60)
+        if (maxAge === undefined) return problem(400, 'max-age must be 0..86400')
+        return textReply(req, `hello ${identify(req)}, your private page`, { 'Cache-Control': `private, max-age=${maxAge}` })
+      },
     },
     {
       // Per-user, plain max-age: a shared cache refuses it for a request with Authorization (§3.5).
