@@ -6,6 +6,7 @@
 import { currentAge, entryHeader, EntryFlag, type CacheEntry } from './entry.ts'
 import { buildNotModified, evaluateConditional } from './policy/conditional.ts'
 import { heldRange, ifRangeAllows, rangeOf, rangeWithin } from './policy/range.ts'
+import { sliceStream } from './body-stream.ts'
 import type { LookupStatus } from './observe/lookup-status.ts'
 
 /**
@@ -96,32 +97,6 @@ function servePart(request: Request, entry: CacheEntry, age: string, status: Loo
   headers.set('content-length', String(range.end - range.start + 1))
   decorate(headers, status)
   return new Response(entry.body.subarray(range.start - held.start, range.end - held.start + 1), { status: 206, headers })
-}
-
-/** Bytes `start`–`end` (inclusive) of `stream`; the rest is cancelled once the range has gone by. */
-function sliceStream(stream: ReadableStream<Uint8Array>, start: number, end: number): ReadableStream<Uint8Array> {
-  const reader = stream.getReader()
-  let offset = 0
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) return controller.close()
-        const from = offset
-        offset += value.byteLength
-        if (offset <= start) continue
-        controller.enqueue(value.subarray(Math.max(0, start - from), Math.min(value.byteLength, end + 1 - from)))
-        if (offset > end) {
-          controller.close()
-          await reader.cancel()
-        }
-        return
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason)
-    },
-  })
 }
 
 /** Adds the observability headers every answer carries. */

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { projectRoot } from '../build-worker.ts'
 import { BENCH_HOST } from './client.ts'
 import { cpuBusyShare, describeEnvironment } from './environment.ts'
-import { cleanupAll, installSignalHandlers, interrupted, onCleanup } from './lifecycle.ts'
+import { cleanupAll, installSignalHandlers, interrupted, onCleanup } from '../lib/lifecycle.ts'
 import { runLoad } from './load.ts'
 import { parseOptions, USAGE, type BenchOptions } from './options.ts'
 import { describePinning, pinThisProcess, planPinning } from './cpu-pinning.ts'
@@ -581,7 +581,7 @@ if (options === 'help') {
   console.log(USAGE)
   process.exit(0)
 }
-installSignalHandlers()
+installSignalHandlers('bench')
 let code = 0
 try {
   await main(options)

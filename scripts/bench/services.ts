@@ -9,7 +9,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { ensureRedis, type RedisHandle } from '../lib/redis-process.ts'
-import { onCleanup } from './lifecycle.ts'
+import { onCleanup } from '../lib/lifecycle.ts'
 import { READY_PREFIX, type ServiceKind } from './service.ts'
 import { pinnedCommand, type Pinning } from './cpu-pinning.ts'
 

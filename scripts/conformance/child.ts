@@ -3,7 +3,7 @@
  * after a grace period, by PID), so nothing outlives the run, whether it ends, fails or is interrupted.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
-import { onCleanup, type Stop } from './lifecycle.ts'
+import { onCleanup, type Stop } from '../lib/lifecycle.ts'
 
 /** How long a child gets to exit after SIGTERM before it is killed. */
 const KILL_GRACE_MS = 3_000

@@ -23,7 +23,7 @@ import { projectRoot } from '../build-worker.ts'
 import { classify, figuresOf, loadScoring, SCOPES, summaryLine } from './classify.ts'
 import { readDeliberate, splitFailures } from './deliberate.ts'
 import { compareWithFloor, describeDrops, floorFigures, raiseFloor, readFloor, writeFloor } from './floor.ts'
-import { cleanupAll, installSignalHandlers, interruptedBy } from './lifecycle.ts'
+import { cleanupAll, installSignalHandlers, interruptedBy } from '../lib/lifecycle.ts'
 import { resolveOptions, USAGE, UsageError, type ConformanceOptions } from './options.ts'
 import { startOriginServer } from './origin-server.ts'
 import { publishedRows } from './published.ts'
@@ -136,7 +136,7 @@ async function main(): Promise<number> {
     console.error(`${error.message}\n${USAGE}`)
     return 2
   }
-  installSignalHandlers()
+  installSignalHandlers('conformance')
   try {
     return options.testId !== undefined ? await runSingle(options, options.testId) : await runAll(options)
   } catch (error) {

@@ -13,7 +13,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { spawnChild } from './child.ts'
-import { onCleanup } from './lifecycle.ts'
+import { onCleanup } from '../lib/lifecycle.ts'
 
 /** Files the run needs from the suite; their absence means CACHE_TESTS_DIR points at the wrong folder. */
 const REQUIRED_FILES = ['package.json', 'tests/index.mjs', 'test-engine/cli.mjs', 'test-engine/server/server.mjs', 'test-engine/lib/results.mjs']

@@ -16,7 +16,7 @@ import { Miniflare } from 'miniflare'
 import { buildWorker } from '../build-worker.ts'
 import { ensureRedis } from '../lib/redis-process.ts'
 import { startUpstashLocal } from '../upstash-local/server.ts'
-import { onCleanup, reclaimSignals } from './lifecycle.ts'
+import { onCleanup, reclaimSignals } from '../lib/lifecycle.ts'
 
 /** The compatibility date the integration tests and the benchmark use. */
 const COMPATIBILITY_DATE = '2026-07-01'

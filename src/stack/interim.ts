@@ -11,6 +11,8 @@
  * response) the caller answers 502 as for any unusable origin answer.
  */
 
+import { concatBytes, firstBytes, resumed } from '../body-stream.ts'
+
 /** Largest header section read while looking for the final status line. */
 const MAX_HEAD_BYTES = 64 * 1024
 const decoder = new TextDecoder('latin1')
@@ -31,7 +33,7 @@ export async function finalAfterInterim(interim: Response): Promise<Response | u
       const chunked = /(^|,)\s*chunked\s*$/i.test(headers.get('transfer-encoding') ?? '')
       headers.delete('transfer-encoding')
       const length = headers.get('content-length')
-      const raw = withPrefix(buffer, reader)
+      const raw = resumed([buffer], reader)
       // Framing (RFC 9112 §6.3): chunked, else Content-Length (the connection may stay open after it),
       // else the end of the connection.
       const body = chunked ? raw.pipeThrough(dechunk()) : length !== null && /^\d+$/.test(length) ? firstBytes(raw, Number(length)) : raw
@@ -42,7 +44,7 @@ export async function finalAfterInterim(interim: Response): Promise<Response | u
     if (buffer.byteLength > MAX_HEAD_BYTES) break
     const { done, value } = await reader.read()
     if (done) break
-    buffer = concat(buffer, value)
+    buffer = concatBytes([buffer, value])
   }
   void reader.cancel().catch(() => {})
   return undefined
@@ -74,49 +76,6 @@ function parseHead(text: string): { status: number; reason: string; headers: Hea
   return { status: Number(match[1]), reason: match[2] ?? '', headers }
 }
 
-/** The bytes already read, then the rest of the reader. */
-function withPrefix(prefix: Uint8Array, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
-  let first: Uint8Array | undefined = prefix.byteLength > 0 ? prefix : undefined
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (first) {
-        controller.enqueue(first)
-        first = undefined
-        return
-      }
-      const { done, value } = await reader.read()
-      if (done) controller.close()
-      else controller.enqueue(value)
-    },
-    cancel(reason) {
-      return reader.cancel(reason)
-    },
-  })
-}
-
-/** The first `length` bytes of `stream`; the rest (the next response on a kept-alive connection) is left unread. */
-function firstBytes(stream: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
-  const reader = stream.getReader()
-  let remaining = length
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (remaining === 0) {
-        controller.close()
-        void reader.cancel().catch(() => {})
-        return
-      }
-      const { done, value } = await reader.read()
-      if (done) return controller.error(new Error(`body ended ${remaining} bytes short of its Content-Length`))
-      const piece = value.byteLength > remaining ? value.subarray(0, remaining) : value
-      remaining -= piece.byteLength
-      controller.enqueue(piece)
-    },
-    cancel(reason) {
-      return reader.cancel(reason)
-    },
-  })
-}
-
 /** Decodes the chunked transfer coding (RFC 9112 §7.1); trailers are dropped. */
 function dechunk(): TransformStream<Uint8Array, Uint8Array> {
   let pending: Uint8Array = new Uint8Array(0)
@@ -124,7 +83,7 @@ function dechunk(): TransformStream<Uint8Array, Uint8Array> {
   let remaining = 0
   return new TransformStream({
     transform(chunk, controller) {
-      pending = concat(pending, chunk)
+      pending = concatBytes([pending, chunk])
       for (;;) {
         if (state === 'size') {
           const eol = indexOfCrlf(pending)
@@ -159,12 +118,4 @@ function dechunk(): TransformStream<Uint8Array, Uint8Array> {
 function indexOfCrlf(bytes: Uint8Array): number {
   for (let i = 0; i + 1 < bytes.byteLength; i++) if (bytes[i] === 13 && bytes[i + 1] === 10) return i
   return -1
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.byteLength === 0) return b
-  const out = new Uint8Array(a.byteLength + b.byteLength)
-  out.set(a)
-  out.set(b, a.byteLength)
-  return out
 }

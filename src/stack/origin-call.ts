@@ -15,6 +15,7 @@
  */
 import { OriginError } from '../errors.ts'
 import type { Produce } from './context.ts'
+import { concatBytes } from '../body-stream.ts'
 import { finalAfterInterim } from './interim.ts'
 
 /** What reading a body up to a limit gave: all of it, or the first bytes and the rest still to come. */
@@ -119,7 +120,7 @@ export class OriginCall {
       throw new OriginError(`origin body broke off after ${size} bytes: ${failure.message}`, 'body', { cause: error })
     }
     this.release()
-    return { complete: true, bytes: concat(chunks, size) }
+    return { complete: true, bytes: concatBytes(chunks) }
   }
 
   #asOriginError(error: unknown): OriginError {
@@ -127,38 +128,4 @@ export class OriginCall {
     if (error instanceof OriginError) return error
     return new OriginError((error as Error)?.message ?? String(error), 'network', { cause: error })
   }
-}
-
-/** The whole body again, from the bytes already read and the reader holding the rest. */
-export function resumed(prefix: Uint8Array[], rest: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
-  let next = 0
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const buffered = prefix[next]
-      if (buffered) {
-        prefix[next++] = EMPTY
-        controller.enqueue(buffered)
-        return
-      }
-      const { done, value } = await rest.read()
-      if (done) controller.close()
-      else controller.enqueue(value)
-    },
-    cancel(reason) {
-      return rest.cancel(reason)
-    },
-  })
-}
-
-const EMPTY = new Uint8Array(0)
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
 }

@@ -13,6 +13,7 @@
  */
 import type { Stored } from '../entry.ts'
 import { decodeMeta, encodeMeta } from '../codec.ts'
+import { limitBytes } from '../body-stream.ts'
 import { CircuitBreaker } from './breaker.ts'
 import { TierName, type SharedTier } from './tier.ts'
 import { ALL_ENTRIES_TAG, urlOfKey, urlTag } from '../coherence/purge-record.ts'
@@ -24,18 +25,6 @@ export const EDGE_META_HEADER = 'x-tiercache-meta'
 const MAX_META_BYTES = 32 * 1024
 
 const EMPTY = new Uint8Array(0)
-
-/** Passes bytes through until more than `max` have gone by, then errors (the edge write fails). */
-const limitBytes = (max: number): TransformStream<Uint8Array, Uint8Array> => {
-  let seen = 0
-  return new TransformStream({
-    transform(chunk, controller) {
-      seen += chunk.byteLength
-      if (seen > max) controller.error(new Error(`entry larger than the edge limit of ${max} bytes`))
-      else controller.enqueue(chunk)
-    },
-  })
-}
 
 /** Cloudflare limits one `Cache-Tag` header to 16 KB in aggregate. */
 const MAX_CACHE_TAG_BYTES = 16 * 1024

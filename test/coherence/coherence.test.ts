@@ -7,6 +7,7 @@ import { RedisHealth } from '../../src/tiers/redis-health.ts'
 import { Coherence, MAX_PAGES, WINDOW_RECORDS, type CoherenceEvent } from '../../src/coherence/coherence.ts'
 import { PurgeLog, type PurgeLogLimits } from '../../src/coherence/purge-log.ts'
 import type { PurgeRecord } from '../../src/coherence/purge-record.ts'
+import { testEntry } from '../support/entries.ts'
 
 // One isolate's view of the purge log, against the real log scripts and redis-server (this suite's own
 // key prefix) through upstash-local, whose fault switch plays a hanging Redis.
@@ -14,20 +15,7 @@ const TOKEN = 'coherence-test'
 const DELTA_MS = 1000
 const TIMEOUT_MS = 300
 
-const entry = (purgeSeq: number): CacheEntry => ({
-  kind: 'entry',
-  status: 200,
-  headers: [],
-  body: new Uint8Array(),
-  bornAt: 0,
-  storedAt: 0,
-  lifetimeMs: 60_000,
-  swrMs: 0,
-  sieMs: 0,
-  flags: 0,
-  tags: [],
-  purgeSeq,
-})
+const entry = (purgeSeq: number): CacheEntry => testEntry({ purgeSeq })
 
 describe('Coherence: one isolate reading the purge log', () => {
   let upstash: UpstashLocal

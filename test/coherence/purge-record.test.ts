@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CacheEntry } from '../../src/entry.ts'
 import { firstAfter, judge, recordMatches, recordsMatcher, type PurgeRecord } from '../../src/coherence/purge-record.ts'
+import { testEntry } from '../support/entries.ts'
 
 const record = (seq: number, scope: Partial<PurgeRecord> = {}): PurgeRecord => ({
   seq,
@@ -13,20 +14,7 @@ const record = (seq: number, scope: Partial<PurgeRecord> = {}): PurgeRecord => (
   ...scope,
 })
 
-const entry = (purgeSeq: number, tags: string[] = []): CacheEntry => ({
-  kind: 'entry',
-  status: 200,
-  headers: [],
-  body: new Uint8Array(),
-  bornAt: 0,
-  storedAt: 0,
-  lifetimeMs: 60_000,
-  swrMs: 0,
-  sieMs: 0,
-  flags: 0,
-  tags,
-  purgeSeq,
-})
+const entry = (purgeSeq: number, tags: string[] = []): CacheEntry => testEntry({ purgeSeq, tags })
 
 const URL_A = 'https://example.com/a'
 const URL_B = 'https://example.com/b'

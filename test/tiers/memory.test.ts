@@ -3,22 +3,10 @@ import type { CacheEntry, Stored, VaryIndex } from '../../src/entry.ts'
 import { entrySize } from '../../src/entry.ts'
 import { ConfigError } from '../../src/errors.ts'
 import { MemoryTier } from '../../src/tiers/memory.ts'
+import { testEntry } from '../support/entries.ts'
 
 function entry(bodyBytes: number, tags: string[] = []): CacheEntry {
-  return {
-    kind: 'entry',
-    status: 200,
-    headers: [],
-    body: new Uint8Array(bodyBytes),
-    bornAt: 0,
-    storedAt: 0,
-    lifetimeMs: 60_000,
-    swrMs: 0,
-    sieMs: 0,
-    flags: 0,
-    tags,
-    purgeSeq: 0,
-  }
+  return testEntry({ body: new Uint8Array(bodyBytes), tags })
 }
 
 const vary: VaryIndex = { kind: 'vary', varyOn: ['accept-language'], variants: ['en'], expiresAt: 0 }

@@ -5,26 +5,15 @@ import type { CacheEntry } from '../../src/entry.ts'
 import { createRedisClient } from '../../src/tiers/redis-client.ts'
 import { RedisTier } from '../../src/tiers/redis.ts'
 import { redisCliRaw } from '../support/redis-trouble.ts'
+import { testEntry } from '../support/entries.ts'
 
 // The fenced fill against the real redis-server (this suite's own prefix): what it refuses and why.
 const REDIS_PORT = 6379
 const TOKEN = 'redis-fill-test'
 const URL = 'https://example.com/fenced'
 
-const entry = (purgeSeq: number, tags: string[] = []): CacheEntry => ({
-  kind: 'entry',
-  status: 200,
-  headers: [],
-  body: new TextEncoder().encode('body'),
-  bornAt: Date.now(),
-  storedAt: Date.now(),
-  lifetimeMs: 60_000,
-  swrMs: 0,
-  sieMs: 0,
-  flags: 0,
-  tags,
-  purgeSeq,
-})
+const entry = (purgeSeq: number, tags: string[] = []): CacheEntry =>
+  testEntry({ body: new TextEncoder().encode('body'), bornAt: Date.now(), storedAt: Date.now(), tags, purgeSeq })
 
 /** A purge-log record as the commit script writes it (src/coherence/purge-log.ts), at `seq`. */
 const record = (seq: number, scope: { urls?: string[]; tags?: string[] }) =>

@@ -6,26 +6,15 @@ import { createRedisClient } from '../../src/tiers/redis-client.ts'
 import { RedisTier, TAG_INDEX_CAP, URL_INDEX_CAP } from '../../src/tiers/redis.ts'
 import { pool } from '../support/pool.ts'
 import { redisCliRaw } from '../support/redis-trouble.ts'
+import { testEntry } from '../support/entries.ts'
 
 // The fill script's key indexes (URL and tag) against the real redis-server, this suite's own prefix.
 const REDIS_PORT = 6379
 const TOKEN = 'redis-index-test'
 const URL = 'https://example.com/many'
 
-const entry = (tags: string[] = []): CacheEntry => ({
-  kind: 'entry',
-  status: 200,
-  headers: [],
-  body: new TextEncoder().encode('x'),
-  bornAt: Date.now(),
-  storedAt: Date.now(),
-  lifetimeMs: 60_000,
-  swrMs: 0,
-  sieMs: 0,
-  flags: 0,
-  tags,
-  purgeSeq: 0,
-})
+const entry = (tags: string[] = []): CacheEntry =>
+  testEntry({ body: new TextEncoder().encode('x'), bornAt: Date.now(), storedAt: Date.now(), tags })
 
 describe('key indexes are capped', () => {
   let upstash: UpstashLocal

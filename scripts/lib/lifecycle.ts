@@ -1,8 +1,8 @@
 /**
- * @module What a conformance run started, and stopping it. Every child process, server and Miniflare
- * instance registers a stop function here as soon as it exists; they run newest first at the end of the
- * run, when it fails, and on SIGINT/SIGTERM (Ctrl-C). Only things this process started are stopped,
- * each by its own handle or PID — never by name.
+ * @module What a script run (the benchmark, the conformance run) started, and stopping it. Every child
+ * process, server and Miniflare instance registers a stop function here as soon as it exists; they run
+ * newest first at the end of the run, when it fails, and on SIGINT/SIGTERM (Ctrl-C). Only things this
+ * process started are stopped, each by its own handle or PID — never by name.
  */
 
 /** Stops one thing; must resolve once it is gone. */
@@ -11,6 +11,8 @@ export type Stop = () => Promise<void>
 const stops: Array<{ label: string; stop: Stop }> = []
 let stopping: Promise<void> | undefined
 let received: NodeJS.Signals | undefined
+/** The run's name in messages (`[bench]`, `[conformance]`), set by {@link installSignalHandlers}. */
+let tag = 'run'
 
 /** How long one stop function may take before the run moves on to the next. */
 const STOP_TIMEOUT_MS = 10_000
@@ -38,7 +40,7 @@ export function cleanupAll(): Promise<void> {
       try {
         await withTimeout(stop(), STOP_TIMEOUT_MS, label)
       } catch (error) {
-        console.error(`[conformance] stopping ${label} failed: ${(error as Error).message}`)
+        console.error(`[${tag}] stopping ${label} failed: ${(error as Error).message}`)
       }
     }
   })()
@@ -48,6 +50,9 @@ export function cleanupAll(): Promise<void> {
 /** The signal that interrupted the run, if any: errors after it are the teardown, not failures. */
 export const interruptedBy = (): NodeJS.Signals | undefined => received
 
+/** True once SIGINT/SIGTERM arrived. */
+export const interrupted = (): boolean => received !== undefined
+
 /** The signals a run cleans up on, with the exit code it then ends with (128 + signal number). */
 const SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
   ['SIGINT', 130],
@@ -55,13 +60,19 @@ const SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
 ]
 const ownHandlers = new Set<NodeJS.SignalsListener>()
 
-/** Installs SIGINT/SIGTERM handlers that clean up and then exit with 130/143. */
-export function installSignalHandlers(): void {
+/**
+ * Installs SIGINT/SIGTERM handlers that clean up and then exit with 130/143. They stay installed (`on`,
+ * not `once`): Miniflare's signal-exit hook re-raises a signal that no other listener handles any more,
+ * which would kill this process before the cleanup finished.
+ * @param name the run's name in messages
+ */
+export function installSignalHandlers(name: string): void {
+  tag = name
   for (const [signal, code] of SIGNALS) {
     const handler: NodeJS.SignalsListener = () => {
       if (received) return
       received = signal
-      console.error(`\n[conformance] ${signal}: stopping everything this run started…`)
+      console.error(`\n[${tag}] ${signal}: stopping everything this run started…`)
       void cleanupAll().finally(() => process.exit(code))
     }
     ownHandlers.add(handler)
