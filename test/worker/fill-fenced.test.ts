@@ -79,6 +79,8 @@ describe('a purge committed by this process while its fill is in flight', () => 
     expect(await itemBody(res)).toBe('old body')
     expect.soft(servedBy(res)).toBe('origin')
     expect.soft(cacheStatus(res)['tiercache-memory']?.detail, cacheStatusText).toBe('fill-fenced')
+    // RFC 9211 §2.6 `stored`: no tier stored it, so none may say so.
+    expect.soft(cacheStatusText, 'Cache-Status claims a tier stored it').not.toMatch(/stored/)
 
     // The fill is over once it has let go of its lease (a fenced fill releases it; so does a stored one).
     await eventually(async () => !(await leaseHeld(path)))
