@@ -72,7 +72,6 @@ export function createEngine(options: ResolvedOptions): Engine {
     ? new ZonePurger(options.cloudflare, options.redis && tiers.redis ? { redis: redisClient!, prefix: options.redis.prefix } : undefined, options.now)
     : undefined
   const fanout = new PurgeFanout({
-    memory: tiers.memory,
     edge: tiers.edge,
     purgeLog,
     coherence,

@@ -8,9 +8,8 @@
  */
 import type { Coherence } from '../coherence/coherence.ts'
 import type { PurgeLog, PurgeScope } from '../coherence/purge-log.ts'
-import { ALL_ENTRIES_TAG, USER_TAG_PREFIX, recordMatches, urlTag, type PurgeRecord } from '../coherence/purge-record.ts'
+import { ALL_ENTRIES_TAG, USER_TAG_PREFIX, urlTag, type PurgeRecord } from '../coherence/purge-record.ts'
 import type { EdgeTier } from '../tiers/edge.ts'
-import type { MemoryTier } from '../tiers/memory.ts'
 import type { ZonePurgeOutcome, ZonePurger } from './cloudflare.ts'
 
 /** What a purge did, part by part: the webhook's response body. */
@@ -41,7 +40,6 @@ export class PurgeNotCommitted extends Error {
 }
 
 export interface FanoutDeps {
-  memory: MemoryTier | undefined
   edge: EdgeTier | undefined
   purgeLog: PurgeLog | undefined
   coherence: Coherence
@@ -66,7 +64,7 @@ export class PurgeFanout {
    * @throws {PurgeNotCommitted} when Redis is configured but could not record the purge
    */
   async purge(scope: PurgeScope, id: string, ctx?: WorkersCacheContext): Promise<PurgeReceipt> {
-    const { purgeLog, coherence, memory, edge, zone, deltaMs } = this.#deps
+    const { purgeLog, coherence, edge, zone, deltaMs } = this.#deps
     let seq: number | null = null
     let deletedKeys: string[] = []
     if (purgeLog) {
@@ -82,10 +80,13 @@ export class PurgeFanout {
       const record: PurgeRecord = { seq, t: committed.t, ...scope }
       coherence.apply([record])
       coherence.committed(seq)
-    } else if (memory) {
-      // No shared log: a local purge is all there is, and a soft purge is treated as a hard one.
-      const record: PurgeRecord = { seq: Number.MAX_SAFE_INTEGER, t: this.#deps.now(), ...scope, soft: false }
-      memory.deleteWhere((key, value) => recordMatches(record, key, value.kind === 'entry' ? value.tags : []))
+    } else {
+      // No shared log: a local purge is all there is, and a soft purge is treated as a hard one. It still
+      // enters this isolate's view, numbered after every fill already under way, so memory is evicted, older
+      // edge copies are refused, and a fill whose origin request was in flight is fenced (design.md §5).
+      const record: PurgeRecord = { seq: coherence.fillSeq + 1, t: this.#deps.now(), ...scope, soft: false }
+      coherence.apply([record])
+      coherence.committed(record.seq)
     }
 
     const receipt: PurgeReceipt = {

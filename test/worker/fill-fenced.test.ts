@@ -101,3 +101,60 @@ describe('a purge committed by this process while its fill is in flight', () => 
     expect.soft(hereText, 'no old copy was found and refused').not.toMatch(/purged/)
   })
 })
+
+describe('without Redis, a purge while a fill is in flight', () => {
+  let stack: Stack
+  let worker: WorkerProcess
+  beforeAll(async () => {
+    stack = await startStack({ noRedis: true })
+    worker = stack.workers[0]!
+    await (await worker.fetch('/public/warm-up', { headers: IDENTITY })).arrayBuffer()
+  })
+  afterAll(() => stack.close())
+  afterEach(() => {
+    stack.origin.setFault({ mode: 'ok' })
+    stack.origin.releaseDrip()
+  })
+
+  it('still leaves no old body in memory or at the edge (the purge is local, the fence too)', async () => {
+    const id = 'fence-local'
+    const path = `/items/${id}`
+    stack.origin.data.put(id, 'old body')
+    stack.origin.setFault({ mode: 'drip' })
+    const filling = worker.fetch(path, { headers: IDENTITY })
+    await eventually(() => stack.origin.dripping() === 1)
+    stack.origin.data.put(id, 'new body')
+    const purged = await sendPurge(worker, { urls: [path] })
+    expect(purged.status, await purged.clone().text()).toBe(200)
+    await purged.arrayBuffer()
+    stack.origin.setFault({ mode: 'ok' })
+    stack.origin.releaseDrip()
+
+    const res = await filling
+    const cacheStatusText = res.headers.get('cache-status') ?? ''
+    expect(JSON.parse(await res.text())).toMatchObject({ body: 'old body' })
+    expect.soft(cacheStatus(res)['tiercache-memory']?.detail, cacheStatusText).toBe('fill-fenced')
+    expect.soft(cacheStatusText, 'Cache-Status claims a tier stored it').not.toMatch(/stored/)
+
+    const next = await worker.fetch(path, { headers: IDENTITY })
+    const nextText = next.headers.get('cache-status') ?? ''
+    expect.soft(JSON.parse(await next.text()), `the next request (Cache-Status: ${nextText})`).toMatchObject({ body: 'new body' })
+    expect.soft(servedBy(next), nextText).toBe('origin')
+  })
+
+  it('a purge by prefix, which the edge cannot enumerate, makes the edge copies filled before it refused on read', async () => {
+    const path = '/public/local-prefix-a'
+    const first = await worker.fetch(path, { headers: IDENTITY })
+    const before = await first.text()
+    await eventually(() => worker.edgeHolds(path))
+    const purged = await sendPurge(worker, { prefixes: ['/public/local-prefix-'] })
+    expect(purged.status, await purged.clone().text()).toBe(200)
+    await purged.arrayBuffer()
+    // The edge copy is still there (only URLs are deleted at the edge); it must not be served.
+    expect(await worker.edgeHolds(path)).toBe(true)
+    const next = await worker.fetch(path, { headers: IDENTITY })
+    const nextText = next.headers.get('cache-status') ?? ''
+    expect.soft(servedBy(next), nextText).toBe('origin')
+    expect.soft(await next.text()).not.toBe(before)
+  })
+})
