@@ -15,6 +15,7 @@ import { declaredLength, planEntry, withBody, type FillContext } from '../entry-
 import { OriginError } from '../errors.ts'
 import { originFailureResponse } from '../origin.ts'
 import { mergeNotModified, notModifiedApplies } from '../policy/conditional.ts'
+import { NotStorableReason } from '../policy/storable.ts'
 import { decorate, serveEntry } from '../serve.ts'
 import type { FlightResult } from '../coherence/flight.ts'
 import { leaseTokenOf, quietly, type Found, type RequestState, type StackContext } from './context.ts'
@@ -99,7 +100,8 @@ async function fromOrigin(context: StackContext, state: RequestState, stale: Fou
     call.release()
     publish?.({ kind: 'unshareable', reason: decision.reason })
     status.note('memory', { fwd: status.entries.get('memory')?.fwd ?? 'miss', detail: `uncacheable-${decision.reason}` })
-    markUncacheable(context, state)
+    // Only the origin's answer says the URL is unshareable: a request's own no-store speaks for that request.
+    if (decision.reason !== NotStorableReason.RequestNoStore) markUncacheable(context, state)
     status.servedBy = 'origin'
     return passThrough(response, status)
   }
