@@ -141,7 +141,7 @@ async function fromOrigin(context: StackContext, state: RequestState, stale: Fou
 /** The answer to an origin failure: the stale copy within `stale-if-error`, else a clear 502/504. */
 function failed(context: StackContext, state: RequestState, stale: Found | undefined, error: OriginError): Response {
   state.status.note('memory', { detail: `origin-${error.kind}` })
-  return staleIfError(context, state, stale, error.kind === 'timeout' ? 504 : 502) ?? originFailureResponse(error)
+  return staleIfError(context, state, stale, error.kind === 'timeout' ? 504 : 502) ?? originFailureResponse(error, state.status)
 }
 
 /**

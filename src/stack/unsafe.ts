@@ -25,7 +25,8 @@ export async function handleUnsafe(context: StackContext, request: Request, ctx:
   } catch (error) {
     if (!(error instanceof OriginError)) throw error
     context.stats.record('origin_errors')
-    return originFailureResponse(error)
+    status.note('bypass', { detail: `origin-${error.kind}` })
+    return originFailureResponse(error, status)
   }
   const targets = invalidationTargets(new URL(request.url), request.method, response.status, response.headers)
   if (targets.length > 0) {

@@ -79,6 +79,10 @@ describe('unsafe methods when something fails', () => {
       expect.soft(res.headers.get('content-type')).toMatch(/^application\/json/)
       expect.soft(JSON.parse(text), 'a JSON reason').toEqual({ error: expect.any(String), detail: expect.any(String) })
       expect.soft(res.headers.get('cache-control')).toBe('no-store')
+      expect.soft(cacheStatus(res)['tiercache'], `Cache-Status: ${res.headers.get('cache-status')}`).toMatchObject({
+        fwd: 'method',
+        detail: status === 504 ? 'origin-timeout' : 'origin-network',
+      })
     } else {
       expect.soft(text).toMatch(/^origin fault: error 503\n/)
       expect.soft(cacheStatus(res)['tiercache']?.detail, res.headers.get('cache-status') ?? '').toBeUndefined()
