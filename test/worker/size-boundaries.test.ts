@@ -99,6 +99,7 @@ describe('tier size limits at exactly the limit and one byte over', () => {
     const memoryBytes = async () => (await tight.stats()).memory!.bytes
     const before = await memoryBytes()
     const atCap = await get(tight, exact)
+    await eventually(() => redisHolds(stack, exact))
     expect(entrySize(await redisEntry(exact), cacheKeyOf(exact)), 'precondition: the entry is exactly the cap').toBe(cap)
     expect.soft(storedIn(atCap.status), atCap.cacheStatus).toEqual(['memory', 'edge', 'redis'])
     expect.soft((await memoryBytes()) - before, 'bytes memory took').toBe(cap)
@@ -106,6 +107,7 @@ describe('tier size limits at exactly the limit and one byte over', () => {
     expect.soft(servedBy(again.res), again.cacheStatus).toBe('memory')
 
     const overCap = await get(tight, over)
+    await eventually(() => redisHolds(stack, over))
     expect(entrySize(await redisEntry(over), cacheKeyOf(over)), 'precondition: one byte over the cap').toBe(cap + 1)
     expect.soft(storedIn(overCap.status), overCap.cacheStatus).toEqual(['edge', 'redis'])
     expect.soft((await memoryBytes()) - before, 'bytes memory took').toBe(cap)
