@@ -23,6 +23,13 @@ export interface Env {
   GRACE_SECONDS?: string
   /** Bounded staleness δ after a purge, in ms. @default 2000 */
   COHERENCE_DELTA_MS?: string
+  /**
+   * How long a request waits for another request's fetch of the same key (in this isolate, or in another
+   * through the Redis fill lease) before going to the origin itself, in ms. @default 5000
+   */
+  COALESCE_WAIT_MS?: string
+  /** Lifetime of the cross-isolate Redis fill lease, in ms. @default 5000 */
+  LEASE_MS?: string
   /** Memory tier budget in bytes. @default 16777216 */
   MEMORY_MAX_BYTES?: string
   /** Route rules as JSON (`[{"pattern":"/api/","ttl":30}]`). @default [] */
@@ -124,6 +131,8 @@ export function readWorkerConfig(env: Env): WorkerConfig {
     originTimeoutMs: optionalInt('ORIGIN_TIMEOUT_MS', env.ORIGIN_TIMEOUT_MS),
     graceSeconds: optionalCount('GRACE_SECONDS', env.GRACE_SECONDS),
     coherenceDeltaMs: optionalInt('COHERENCE_DELTA_MS', env.COHERENCE_DELTA_MS),
+    coalesceWaitMs: optionalInt('COALESCE_WAIT_MS', env.COALESCE_WAIT_MS),
+    leaseMs: optionalInt('LEASE_MS', env.LEASE_MS),
     routes: parseRoutes(env.ROUTES),
     internalPrefix: env.INTERNAL_PREFIX || undefined,
     cloudflare: readCloudflare(env, warnings),

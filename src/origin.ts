@@ -4,6 +4,8 @@
  * without being part of the cache key are stripped (cache-poisoning defence, design.md §4 rule 2).
  */
 import { OriginError } from './errors.ts'
+import type { LookupStatus } from './observe/lookup-status.ts'
+import { decorate } from './serve.ts'
 
 /** Hop-by-hop fields a proxy must not forward (RFC 9110 §7.6.1), plus legacy ones seen in the wild. */
 export const HOP_BY_HOP_HEADERS: readonly string[] = [
@@ -78,12 +80,12 @@ const FAILURE_ANSWERS: Record<OriginError['kind'], { status: 502 | 504; error: s
 /**
  * The 502/504 answers tiercache gives when the origin fails and no stale copy may be served (RFC 9110
  * §15.6.3 502 Bad Gateway: "received an invalid response from an inbound server"; §15.6.5 504 Gateway
- * Timeout). Never stored, and never a 500: the fault is the origin's.
+ * Timeout). Never stored, and never a 500: the fault is the origin's. `status`, when given, adds
+ * `Cache-Status` and `Server-Timing`, as on every other answer.
  */
-export function originFailureResponse(error: OriginError): Response {
-  const { status, error: summary } = FAILURE_ANSWERS[error.kind]
-  return new Response(JSON.stringify({ error: summary, detail: error.message }), {
-    status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  })
+export function originFailureResponse(error: OriginError, status?: LookupStatus): Response {
+  const { status: code, error: summary } = FAILURE_ANSWERS[error.kind]
+  const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' })
+  if (status) decorate(headers, status)
+  return new Response(JSON.stringify({ error: summary, detail: error.message }), { status: code, headers })
 }

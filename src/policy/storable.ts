@@ -21,6 +21,8 @@ export const NotStorableReason = {
   Status: 'status',
   MustUnderstand: 'must-understand',
   NoStore: 'no-store',
+  /** The request's own `no-store` (§5.2.1.5): this response may not be stored, though others for the URL may. */
+  RequestNoStore: 'request-no-store',
   Private: 'private',
   VaryStar: 'vary-star',
   Authorization: 'authorization',
@@ -157,9 +159,8 @@ export function isStorable(input: StorabilityInput): StorabilityResult {
     if (!UNDERSTOOD_STATUSES.has(status)) return no(NotStorableReason.MustUnderstand)
     ignoreNoStore = true
   }
-  if (req.has('no-store') || (d.has('no-store') && !ignoreNoStore)) {
-    return no(NotStorableReason.NoStore)
-  }
+  if (d.has('no-store') && !ignoreNoStore) return no(NotStorableReason.NoStore)
+  if (req.has('no-store')) return no(NotStorableReason.RequestNoStore)
 
   // "The unqualified private response directive indicates that a shared cache MUST NOT store the
   // response" (§5.2.2.7).

@@ -41,6 +41,7 @@ export class PurgeNotCommitted extends Error {
 }
 
 export interface FanoutDeps {
+  /** This isolate's memory, for {@link PurgeFanout.evictLocally} (a committed purge evicts through the purge view). */
   memory: MemoryTier | undefined
   edge: EdgeTier | undefined
   purgeLog: PurgeLog | undefined
@@ -66,7 +67,7 @@ export class PurgeFanout {
    * @throws {PurgeNotCommitted} when Redis is configured but could not record the purge
    */
   async purge(scope: PurgeScope, id: string, ctx?: WorkersCacheContext): Promise<PurgeReceipt> {
-    const { purgeLog, coherence, memory, edge, zone, deltaMs } = this.#deps
+    const { purgeLog, coherence, edge, zone, deltaMs } = this.#deps
     let seq: number | null = null
     let deletedKeys: string[] = []
     if (purgeLog) {
@@ -82,10 +83,13 @@ export class PurgeFanout {
       const record: PurgeRecord = { seq, t: committed.t, ...scope }
       coherence.apply([record])
       coherence.committed(seq)
-    } else if (memory) {
-      // No shared log: a local purge is all there is, and a soft purge is treated as a hard one.
-      const record: PurgeRecord = { seq: Number.MAX_SAFE_INTEGER, t: this.#deps.now(), ...scope, soft: false }
-      memory.deleteWhere((key, value) => recordMatches(record, key, value.kind === 'entry' ? value.tags : []))
+    } else {
+      // No shared log: a local purge is all there is, and a soft purge is treated as a hard one. It still
+      // enters this isolate's view, numbered after every fill already under way, so memory is evicted, older
+      // edge copies are refused, and a fill whose origin request was in flight is fenced (design.md §5).
+      const record: PurgeRecord = { seq: coherence.fillSeq + 1, t: this.#deps.now(), ...scope, soft: false }
+      coherence.apply([record])
+      coherence.committed(record.seq)
     }
 
     const receipt: PurgeReceipt = {
@@ -112,6 +116,18 @@ export class PurgeFanout {
     receipt.workersCache = workersOutcome
     if (purgeLog) await purgeLog.saveReceipt(id, receipt).catch(() => {})
     return receipt
+  }
+
+  /**
+   * When Redis could not commit a purge: what this isolate can still do on its own — evict matching memory
+   * entries and delete the URLs' edge copies in this data centre — so at least the writer's next read here
+   * does not get the old copy. Nothing enters the purge view: its positions belong to the Redis log.
+   */
+  async evictLocally(scope: PurgeScope): Promise<void> {
+    const { memory, edge, now } = this.#deps
+    const record: PurgeRecord = { seq: Number.MAX_SAFE_INTEGER, t: now(), ...scope, soft: false }
+    memory?.deleteWhere((key, value) => recordMatches(record, key, value.kind === 'entry' ? value.tags : []))
+    if (edge && !edge.unavailableReason(now()) && scope.urls.length > 0) await edge.delete(scope.urls).catch(() => {})
   }
 
   async #purgeEdge(edge: EdgeTier | undefined, scope: PurgeScope, deletedKeys: string[]): Promise<PurgeReceipt['edge']> {

@@ -29,7 +29,7 @@ export async function relay(context: StackContext, request: Request, produce: Pr
   } catch (error) {
     if (!(error instanceof OriginError)) throw error
     context.stats.record('origin_errors')
-    return originFailureResponse(error)
+    return originFailureResponse(error, status)
   }
 }
 

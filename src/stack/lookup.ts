@@ -203,7 +203,7 @@ async function tierGet(
   return undefined
 }
 
-/** Polls Redis while another isolate's fill holds the lease; gives up at the coalesce deadline. */
+/** Polls Redis while another isolate's fill holds the lease; gives up at the coalesce deadline or when Redis fails. */
 async function awaitOtherFill(context: StackContext, state: RequestState): Promise<Found | undefined> {
   const redis = context.tiers.redis
   if (!redis) return undefined
@@ -224,7 +224,11 @@ async function awaitOtherFill(context: StackContext, state: RequestState): Promi
         state.redisRole = result.kind === 'value' ? undefined : result.kind
         return undefined
       }
-    } catch {
+    } catch (error) {
+      // Redis failed while we waited: stop waiting (the other fill cannot be seen) and say why, as readTier does.
+      state.status.note('redis', { detail: 'redis-error' })
+      context.stats.record('redis_errors')
+      console.warn(`[tiercache] ${(error as Error).message}`)
       return undefined
     }
   }

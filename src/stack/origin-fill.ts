@@ -16,6 +16,7 @@ import { OriginError } from '../errors.ts'
 import { originFailureResponse } from '../origin.ts'
 import { mergeNotModified, notModifiedApplies } from '../policy/conditional.ts'
 import { heldRange } from '../policy/range.ts'
+import { NotStorableReason } from '../policy/storable.ts'
 import { decorate, serveEntry } from '../serve.ts'
 import type { FlightResult } from '../coherence/flight.ts'
 import { leaseTokenOf, quietly, type Found, type RequestState, type StackContext } from './context.ts'
@@ -91,7 +92,8 @@ async function fromOrigin(context: StackContext, state: RequestState, stale: Fou
     call.release()
     publish?.({ kind: 'unshareable', reason: decision.reason })
     status.note('memory', { fwd: status.entries.get('memory')?.fwd ?? 'miss', detail: `uncacheable-${decision.reason}` })
-    markUncacheable(context, state)
+    // Only the origin's answer says the URL is unshareable: a request's own no-store speaks for that request.
+    if (decision.reason !== NotStorableReason.RequestNoStore) markUncacheable(context, state)
     status.servedBy = 'origin'
     return passThrough(response, status)
   }
@@ -181,7 +183,7 @@ async function partialFromOrigin(
 function failed(context: StackContext, state: RequestState, stale: Found | undefined, error: OriginError): Response {
   state.status.note('memory', { detail: `origin-${error.kind}` })
   // The origin gave no usable answer at all: the cache is disconnected (RFC 9111 §4.2.4), grace applies.
-  return staleIfError(context, state, stale, error.kind === 'timeout' ? 504 : 502, true) ?? originFailureResponse(error)
+  return staleIfError(context, state, stale, error.kind === 'timeout' ? 504 : 502, true) ?? originFailureResponse(error, state.status)
 }
 
 /**
@@ -209,7 +211,10 @@ async function revalidated(
   const decision = planEntry({ ...fill, response: { status: stale.entry.status, headers: merged } })
   status.servedBy = stale.tier
   if (!decision.ok) {
+    // The refreshed headers make the response unstorable (RFC 9111 §4.3.4: they replace the stored ones):
+    // the stored copy is dropped from every tier, and this client gets the merged answer.
     publish?.({ kind: 'unshareable', reason: decision.reason })
+    forget(context, state, stale.key)
     const entry: CacheEntry = { ...stale.entry, headers: [...merged].map(([n, v]) => [n.toLowerCase(), v]) }
     return serveEntry(state.request, entry, context.options.now(), status, undefined, stream)
   }
@@ -259,6 +264,14 @@ function withCohortVary(response: Response, names: readonly string[]): Pick<Resp
   if (missing.length === 0) return response
   headers.set('vary', [vary, ...missing].filter(Boolean).join(', '))
   return { status: response.status, headers }
+}
+
+/** Removes `key` from every tier (its stored response may no longer be stored). */
+function forget(context: StackContext, state: RequestState, key: string): void {
+  const { memory, edge, redis } = context.tiers
+  memory?.delete(key)
+  if (edge) state.ctx.waitUntil(quietly(edge.delete([key])))
+  if (redis) state.ctx.waitUntil(quietly(redis.delete([key])))
 }
 
 /** Remembers that the key's answer is not shareable, here (hit-for-miss) and for other isolates (Redis). */

@@ -79,14 +79,24 @@ export function storeEntry(context: StackContext, state: RequestState, entry: Ca
   const leaseToken = toRedis && state.redisRole === 'leader' ? leaseTokenOf(state) : ''
   if (leaseToken) state.redisRole = undefined
 
+  /** A purge this isolate knows of covers the entry: no tier is written, and the lease is let go. */
+  const stopFenced = async (): Promise<void> => {
+    state.status.note('memory', { detail: 'fill-fenced' })
+    context.stats.record('fills_fenced')
+    if (leaseToken) await redis?.releaseLease(state.key, leaseToken)
+  }
+  // Checked before any tier is noted as `stored`: a fenced fill stores nothing, so it may claim nothing
+  // (RFC 9211 §2.6).
+  if (fenced(context, state, entry)) {
+    state.ctx.waitUntil(quietly(stopFenced()))
+    return
+  }
+
   const write = async (): Promise<void> => {
     const placed = placement(state, entry, ttl, now)
     const writes = Array.isArray(placed) ? placed : await placed
-    if (fenced(context, state, entry)) {
-      state.status.note('memory', { detail: 'fill-fenced' })
-      if (leaseToken) await redis?.releaseLease(state.key, leaseToken)
-      return
-    }
+    // Again once a varying entry's key is known: a purge may have landed while it was digested.
+    if (fenced(context, state, entry)) return stopFenced()
     for (const w of writes) memory?.set(w.key, w.value, w.ttlMs, now)
     const writeEdge = () => (toEdge && !fenced(context, state, entry) ? Promise.all(writes.map((w) => toEdge.set(w.key, w.value, w.ttlMs))) : undefined)
     if (!toRedis) {

@@ -25,19 +25,22 @@ export async function handleUnsafe(context: StackContext, request: Request, ctx:
   } catch (error) {
     if (!(error instanceof OriginError)) throw error
     context.stats.record('origin_errors')
-    return originFailureResponse(error)
+    status.note('bypass', { detail: `origin-${error.kind}` })
+    return originFailureResponse(error, status)
   }
   const targets = invalidationTargets(new URL(request.url), request.method, response.status, response.headers)
   if (targets.length > 0) {
     const urls = [...new Set(targets.map((u) => cacheKey(u, { ignoreQueryParams: context.options.ignoreQueryParams })))]
+    const scope = { urls, tags: [], prefixes: [], all: false, soft: false }
     try {
-      await status.timed('invalidate', () =>
-        context.fanout.purge({ urls, tags: [], prefixes: [], all: false, soft: false }, `unsafe-${crypto.randomUUID()}`, ctx as never)
-      )
+      await status.timed('invalidate', () => context.fanout.purge(scope, `unsafe-${crypto.randomUUID()}`, ctx as never))
       context.stats.record('invalidated', urls.length)
     } catch (error) {
       console.warn(`[tiercache] invalidation after ${request.method} failed: ${(error as Error).message}`)
       status.note('bypass', { detail: 'invalidation-failed' })
+      // Not recorded for other isolates; this one still forgets what it holds, so the writer's next read
+      // here cannot get the old copy.
+      await context.fanout.evictLocally(scope)
     }
   }
   return passThrough(response, status)

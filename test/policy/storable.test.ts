@@ -134,7 +134,7 @@ describe('isStorable: no-store, private, no-cache (RFC 9111 §5.2)', () => {
 
   it('does not store when the request has no-store ("MUST NOT store any part of either this request or any response to it", §5.2.1.5)', () => {
     const req = { 'cache-control': 'no-store' }
-    expect(check({ req, res: { 'cache-control': 'max-age=60' } })).toEqual(refused('no-store'))
+    expect(check({ req, res: { 'cache-control': 'max-age=60' } })).toEqual(refused('request-no-store'))
   })
 
   it('stores a no-store response with must-understand and an understood status ("SHOULD ignore the no-store directive", §5.2.2.3)', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { eventually, servedBy, startStack, type Stack, type WorkerProcess } from '../support/stack.ts'
+import { cacheKeyOf, eventually, redisCommand, servedBy, startStack, type Stack, type WorkerProcess } from '../support/stack.ts'
 import { IDENTITY } from '../support/straight-to-origin.ts'
 
 // Hit-for-miss (Varnish's name): after an uncacheable answer, later requests for the key skip the
@@ -83,6 +83,23 @@ describe('hit-for-miss is per kind of request', () => {
     await eventually(() => stack.origin.stats().byPath['/no-store'] === 6, 3000)
     stack.origin.setFault({ mode: 'ok' })
     for (const { res } of await Promise.all(next)) expect(servedBy(res)).toBe('origin')
+  })
+
+  it("a request's own Cache-Control: no-store is not an uncacheable answer: it marks nothing (RFC 9111 §5.2.1.5)", async () => {
+    // The request forbids storing *this* response; the URL's answers stay shareable. A marker here would let any
+    // client switch off coalescing and the fill lease for a URL, everywhere, by sending one header.
+    const path = '/public/hfm-request-no-store'
+    const refused = await get(stack.workers[0]!, path, { 'cache-control': 'no-store' })
+    expect(servedBy(refused.res)).toBe('origin')
+    expect.soft(refused.status, 'nothing was stored').not.toMatch(/stored/)
+    const marker = `${stack.prefix}hfm:${cacheKeyOf(path)}`
+    expect.soft(await redisCommand(stack, 'EXISTS', marker), 'the Redis hit-for-miss marker').toBe(0)
+
+    const fill = await get(stack.workers[0]!, path)
+    expect.soft(fill.status, 'the next request in the same process').not.toMatch(/hit-for-miss/)
+    expect.soft(await redisCommand(stack, 'EXISTS', marker), 'the Redis hit-for-miss marker').toBe(0)
+    const hit = await get(stack.workers[1]!, path)
+    expect.soft(servedBy(hit.res), `another process (Cache-Status: ${hit.status})`).toBe('redis')
   })
 
   it('a cacheable answer ends hit-for-miss: once the origin recovers from a 503 the URL is cached again', async () => {

@@ -61,6 +61,8 @@ describe('origin faults: 502/504 with a reason, nothing partial stored, no lease
       body = undefined
     }
     expect.soft(body, 'JSON error body').toEqual({ error: expect.any(String), detail: expect.any(String) })
+    // Like every answer tiercache gives, it says what the cache did (design.md §3).
+    expect.soft(cacheStatus(res)['tiercache-memory']?.detail, `Cache-Status: ${res.headers.get('cache-status')}`).toMatch(/^origin-(timeout|network|invalid|body)$/)
     if (expected.names && body && typeof body === 'object') {
       const { error, detail } = body as { error?: unknown; detail?: unknown }
       expect.soft(`${String(error)} ${String(detail)}`, 'names what the origin sent').toMatch(expected.names)
