@@ -65,16 +65,22 @@ describe('a URL with more variants than its key index holds', () => {
 
     // Not one variant from any tier: the reader finds the unindexed ones in Redis and refuses them
     // (purge log); the filler dropped its memory copies when it committed the purge.
+    // The reader's view of the purge log may be up to δ old when the purge is acknowledged (it read the log
+    // when it fetched the last variant just above), so old variants may still be served within δ — the
+    // promise is "not later than δ". The requests go on well past δ, so the bound is really exercised.
     const oldServedAt: number[] = []
+    let lastAt = 0
     for (const [worker, step] of [[reader, 1], [filler, 10]] as const) {
       await pool(Math.ceil(VARIANTS / step), 4, async (n) => {
         const i = n * step
         const r = await worker.fetch(path, tenant(i))
-        if (serial(await r.text()) === filled[i]) oldServedAt.push(Date.now() - acknowledged)
+        const at = Date.now() - acknowledged
+        if (serial(await r.text()) === filled[i]) oldServedAt.push(at)
+        lastAt = Math.max(lastAt, at)
       })
     }
-    console.log(`after the purge: ${oldServedAt.length} old variants served`)
+    console.log(`after the purge: ${oldServedAt.length} old variants served, the last ${Math.max(0, ...oldServedAt)} ms after the receipt; requests went on for ${lastAt} ms`)
+    expect(lastAt).toBeGreaterThan(2 * DELTA_MS)
     expect(oldServedAt.filter((t) => t > DELTA_MS)).toEqual([])
-    expect(oldServedAt).toEqual([])
   }, 300_000)
 })
