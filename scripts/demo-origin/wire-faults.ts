@@ -43,6 +43,8 @@ import type { HeaderMap } from './http.ts'
  *   first half of the body; the rest waits until {@link DripValve.release} (`POST /__origin/drip/release`).
  *   Proves a cache streams what it does not store: the client can hold the first bytes while the origin
  *   still holds the rest.
+ * - `chunked`: not a fault but a framing — the normal reply with `Transfer-Encoding: chunked` (64 KiB
+ *   chunks) instead of `Content-Length`, so a cache cannot know the body's length before it has read it.
  */
 export const WIRE_FAULT_MODES = [
   'status-999',
@@ -55,6 +57,7 @@ export const WIRE_FAULT_MODES = [
   'endless-body',
   'endless-chunked',
   'drip',
+  'chunked',
 ] as const
 export type WireFaultMode = (typeof WIRE_FAULT_MODES)[number]
 
@@ -64,6 +67,8 @@ export type WireFaultMode = (typeof WIRE_FAULT_MODES)[number]
  * the write callback, 0 resets in 10; after 10 ms, 20 in 20).
  */
 export const RESET_AFTER_MS = 50
+/** Size of each chunk the `chunked` mode sends. */
+export const CHUNKED_PIECE_BYTES = 64 * 1024
 /** Interval between filler chunks of the endless modes. */
 export const ENDLESS_TICK_MS = 100
 /** What `endless-body` declares: far more than it will send in any test's lifetime (≈ 3 h of ticks). */
@@ -191,6 +196,14 @@ export async function writeWireFault(res: ServerResponse, mode: WireFaultMode, r
       const frame = (bytes: Uint8Array) => (chunked ? chunk(bytes) : bytes)
       socket.write(Buffer.concat([headSection(statusLine, reply.headers, framing), frame(body)]))
       return tick(socket, ctx.signal, (n) => frame(Buffer.from(`endless body, tick ${n}\n`)))
+    }
+    case 'chunked': {
+      const framing = { 'Transfer-Encoding': 'chunked' }
+      if (!hasContent) return endWith(socket, headSection(statusLine, reply.headers, NO_CONTENT.has(reply.status) ? {} : framing))
+      const pieces: Buffer[] = [headSection(statusLine, reply.headers, framing)]
+      for (let at = 0; at < body.byteLength; at += CHUNKED_PIECE_BYTES) pieces.push(chunk(body.subarray(at, at + CHUNKED_PIECE_BYTES)))
+      pieces.push(Buffer.from(`0${CRLF}${CRLF}`))
+      return endWith(socket, Buffer.concat(pieces))
     }
     case 'drip':
       if (!hasContent) return sendNormally(res, reply, false)

@@ -48,6 +48,8 @@ export interface Found {
   key: string
   streamed?: boolean
   stream?: ReadableStream<Uint8Array>
+  /** A streamed body's length, when known (for `Content-Length` and ranges). */
+  bodyLength?: number
 }
 
 /** Extra storage time for entries with validators, so they can be revalidated with a 304. */

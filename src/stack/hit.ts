@@ -15,7 +15,7 @@ export function hit(context: StackContext, state: RequestState, found: Found, no
   status.outcome = 'hit'
   context.stats.record(`${found.tier}_hits`)
   promote(context, state, found)
-  return serveEntry(state.request, found.entry, now, status, undefined, found.stream)
+  return serveEntry(state.request, found.entry, now, status, undefined, found.stream, found.bodyLength)
 }
 
 /** The staleness bound in force for a hit: δ, and how old this isolate's purge-log view is. */

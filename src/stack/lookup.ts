@@ -167,7 +167,14 @@ export async function readTier(context: StackContext, state: RequestState, tier:
       }
     }
     if (found?.value.kind === 'entry') {
-      const admitted = admit(context, state, { entry: found.value, tier: tier.name, key: state.key, streamed: Boolean(found.stream), stream: found.stream })
+      const admitted = admit(context, state, {
+        entry: found.value,
+        tier: tier.name,
+        key: state.key,
+        streamed: Boolean(found.stream),
+        stream: found.stream,
+        bodyLength: found.length,
+      })
       if (admitted) return admitted
     }
     status.note(tier.name, { fwd: 'miss' })
@@ -185,12 +192,9 @@ async function tierGet(
   state: RequestState,
   tier: SharedTier,
   key: string
-): Promise<{ value: Stored; stream?: ReadableStream<Uint8Array> } | undefined> {
+): Promise<{ value: Stored; stream?: ReadableStream<Uint8Array>; length?: number } | undefined> {
   const { edge, redis } = context.tiers
-  if (tier === edge && edge) {
-    const found = await edge.read(key)
-    return found && { value: found.value, stream: found.stream }
-  }
+  if (tier === edge && edge) return edge.read(key)
   if (tier !== redis || !redis) {
     const value = await tier.get(key)
     return value && { value }

@@ -216,15 +216,16 @@ async function revalidated(
     publish?.({ kind: 'unshareable', reason: decision.reason })
     forget(context, state, stale.key)
     const entry: CacheEntry = { ...stale.entry, headers: [...merged].map(([n, v]) => [n.toLowerCase(), v]) }
-    return serveEntry(state.request, entry, context.options.now(), status, undefined, stream)
+    return serveEntry(state.request, entry, context.options.now(), status, undefined, stream, stale.bodyLength)
   }
   status.note(stale.tier, { fwd: 'stale', fwdStatus: 304, stored: true })
   status.outcome = 'revalidated'
   context.stats.record('revalidated')
   if (stream) {
     publish?.({ kind: 'unshareable', reason: 'streamed' })
-    const toClient = streamToEdge(context, state, decision.entry, stream, undefined)
-    return serveEntry(state.request, decision.entry, context.options.now(), status, undefined, toClient)
+    // The same stored body, so the same length: the edge keeps it, and ranges can be cut from it.
+    const toClient = streamToEdge(context, state, decision.entry, stream, stale.bodyLength)
+    return serveEntry(state.request, decision.entry, context.options.now(), status, undefined, toClient, stale.bodyLength)
   }
   const entry = withBody(decision.entry, stale.entry.body)
   publish?.({ kind: 'value', value: entry })

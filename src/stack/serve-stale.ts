@@ -49,7 +49,7 @@ export async function fromStale(
         .finally(() => context.refreshing.delete(stale.key))
     )
   }
-  return serveEntry(state.request, entry, now, state.status, undefined, stale.stream)
+  return serveEntry(state.request, entry, now, state.status, undefined, stale.stream, stale.bodyLength)
 }
 
 /** `request` without `Range` / `If-Range`, for a refresh that must fetch the whole representation. */
@@ -85,5 +85,5 @@ export function staleIfError(
   state.status.servedBy = stale.tier
   state.status.outcome = 'stale'
   context.stats.record('stale_if_error')
-  return serveEntry(state.request, stale.entry, now, state.status, undefined, stale.stream)
+  return serveEntry(state.request, stale.entry, now, state.status, undefined, stale.stream, stale.bodyLength)
 }

@@ -157,7 +157,7 @@ export function streamToEdge(
     const writes = await placement(state, entry, ttl, now)
     const variant = writes[writes.length - 1] as Write
     for (const w of writes) if (w.value.kind === 'vary') context.tiers.memory?.set(w.key, w.value, w.ttlMs, now)
-    await edge.setStream(variant.key, entry, toEdge, ttl)
+    await edge.setStream(variant.key, entry, toEdge, ttl, declaredBytes)
     if (fenced(context, state, entry)) {
       await edge.delete([variant.key])
       return

@@ -21,6 +21,12 @@ import { ALL_ENTRIES_TAG, urlOfKey, urlTag } from '../coherence/purge-record.ts'
 /** Response header that carries the envelope's metadata at the edge. */
 export const EDGE_META_HEADER = 'x-tiercache-meta'
 
+/**
+ * Response header with a streamed body's length: the Cache API keeps no `Content-Length` for a body
+ * stored from a stream (seen under Miniflare), and ranges and `Content-Length` need it.
+ */
+const EDGE_LENGTH_HEADER = 'x-tiercache-length'
+
 /** Largest metadata header stored at the edge. */
 const MAX_META_BYTES = 32 * 1024
 
@@ -85,6 +91,8 @@ export interface EdgeRead {
   value: Stored
   /** The body, not yet read, when it is longer than `streamAboveBytes` (then `value.body` is empty). */
   stream?: ReadableStream<Uint8Array>
+  /** The streamed body's length, when the stored response has one (a body stored with its declared length). */
+  length?: number
 }
 
 /** The edge's metadata header per entry, made once (checked by `fits`, then written by `set`). */
@@ -144,10 +152,10 @@ export class EdgeTier implements SharedTier {
         await response.body?.cancel()
         return undefined
       }
-      const length = response.headers.get('content-length')
+      const length = response.headers.get('content-length') ?? response.headers.get(EDGE_LENGTH_HEADER)
       if (response.body && (length === null || Number(length) > streamAboveBytes)) {
         const value = decodeMeta(meta, EMPTY)
-        if (value.kind === 'entry') return { value, stream: response.body }
+        if (value.kind === 'entry') return { value, stream: response.body, ...(length !== null ? { length: Number(length) } : {}) }
         await response.body.cancel()
         return { value }
       }
@@ -200,7 +208,7 @@ export class EdgeTier implements SharedTier {
         await body.cancel()
         return
       }
-      if (declaredBytes !== undefined) headers.set('content-length', String(declaredBytes))
+      if (declaredBytes !== undefined) headers.set(EDGE_LENGTH_HEADER, String(declaredBytes))
       const cache = await this.#open()
       await cache.put(edgeUrlFor(key, this.#config.pathPrefix), new Response(body.pipeThrough(limitBytes(this.#config.maxEntryBytes)), { headers }))
     })

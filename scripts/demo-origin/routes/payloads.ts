@@ -72,9 +72,12 @@ export function payloadRoutes(): Route[] {
       pattern: '/ranged/:n',
       handle: (req) => {
         const n = intParam(req.params['n'], 1, MAX_BYTES)
-        if (n === undefined) return problem(400, `n must be 1..${MAX_BYTES}`)
+        const maxAge = intParam(req.query.get('max-age'), 0, 86_400, 60)
+        const swr = intParam(req.query.get('swr'), 0, 86_400, 0)
+        if (n === undefined || maxAge === undefined || swr === undefined) return problem(400, `n must be 1..${MAX_BYTES}; max-age, swr 0..86400`)
         const body = seededBytes(n, 7)
-        const headers = { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'max-age=60', ETag: `"ranged-${n}"`, 'Accept-Ranges': 'bytes' }
+        const cacheControl = `max-age=${maxAge}${swr > 0 ? `, stale-while-revalidate=${swr}` : ''}`
+        const headers = { 'Content-Type': 'application/octet-stream', 'Cache-Control': cacheControl, ETag: `"ranged-${n}"`, 'Accept-Ranges': 'bytes' }
         const range = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers['range'] ?? ''))
         if (!range || (range[1] === '' && range[2] === '')) return { status: 200, headers, body }
         const start = range[1] === '' ? Math.max(0, n - Number(range[2])) : Number(range[1])

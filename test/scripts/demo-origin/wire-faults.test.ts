@@ -124,6 +124,19 @@ describe('wire faults: the route answers, the wire breaks', () => {
     expect(rest).toBe(`${half.length.toString(16)}\r\n${half}\r\n`)
   })
 
+  it('chunked sends the whole reply in 64 KiB chunks and the last chunk, no Content-Length, then closes', async () => {
+    origin().setFault({ mode: 'chunked' })
+    const conn = rawRequest(origin().url, '/bytes/150000')
+    expect(await conn.closed).toBe('fin')
+    const { head, rest } = split(conn.text())
+    expect(field(head, 'transfer-encoding')).toBe('chunked')
+    expect(field(head, 'content-length')).toBeUndefined()
+    // 150,000 bytes: two 65,536-byte chunks and one of 18,928, then the last chunk.
+    const sizes = [...rest.matchAll(/(?:^|\r\n)([0-9a-f]+)\r\n/g)].map((m) => parseInt(m[1]!, 16))
+    expect(sizes.slice(0, 3)).toEqual([65_536, 65_536, 18_928])
+    expect(rest.endsWith('\r\n0\r\n\r\n')).toBe(true)
+  })
+
   it('endless-body declares a length it never reaches and keeps sending filler until the client leaves', async () => {
     origin().setFault({ mode: 'endless-body' })
     const conn = rawRequest(origin().url, '/public/w7')
