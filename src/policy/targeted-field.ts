@@ -17,7 +17,11 @@ const LIST_DIRECTIVES = new Set(['private', 'no-cache'])
 
 type Item = { type: 'integer' | 'decimal' | 'string' | 'token' | 'bytes' | 'boolean' | 'inner-list'; value: string | boolean }
 
+/** Why parsing stopped does not matter: any error makes the whole field ignored. */
 class ParseError extends Error {}
+const fail = (): never => {
+  throw new ParseError()
+}
 
 /**
  * Parses a targeted field into directives, or returns undefined when the value is not a valid Structured
@@ -56,8 +60,7 @@ function parseDictionary(input: string): Map<string, Item> {
   let i = 0
   if (text === '') return out
   for (;;) {
-    const key = /^[a-z*][a-z0-9_\-.*]*/.exec(text.slice(i))?.[0]
-    if (!key) throw new ParseError('key expected')
+    const key = /^[a-z*][a-z0-9_\-.*]*/.exec(text.slice(i))?.[0] ?? fail()
     i += key.length
     let item: Item = { type: 'boolean', value: true }
     if (text[i] === '=') {
@@ -71,9 +74,9 @@ function parseDictionary(input: string): Map<string, Item> {
     out.set(key, item)
     i = skipOws(text, i)
     if (i >= text.length) return out
-    if (text[i] !== ',') throw new ParseError('comma expected')
+    if (text[i] !== ',') fail()
     i = skipOws(text, i + 1)
-    if (i >= text.length) throw new ParseError('trailing comma')
+    if (i >= text.length) fail()
   }
 }
 
@@ -86,8 +89,7 @@ function skipParameters(text: string, i: number): number {
   while (text[i] === ';') {
     i++
     while (text[i] === ' ') i++
-    const key = /^[a-z*][a-z0-9_\-.*]*/.exec(text.slice(i))?.[0]
-    if (!key) throw new ParseError('parameter key expected')
+    const key = /^[a-z*][a-z0-9_\-.*]*/.exec(text.slice(i))?.[0] ?? fail()
     i += key.length
     if (text[i] === '=') i = bareItem(text, i + 1).end
   }
@@ -100,20 +102,18 @@ function innerList(text: string, start: number): { item: Item; end: number } {
     while (text[i] === ' ') i++
     if (text[i] === ')') return { item: { type: 'inner-list', value: true }, end: skipParameters(text, i + 1) }
     i = skipParameters(text, bareItem(text, i).end)
-    if (text[i] !== ' ' && text[i] !== ')') throw new ParseError('inner list')
+    if (text[i] !== ' ' && text[i] !== ')') fail()
   }
 }
 
 function bareItem(text: string, i: number): { item: Item; end: number } {
   const rest = text.slice(i)
   let m: RegExpExecArray | null
-  if ((m = /^-?\d+(\.\d+)?/.exec(rest))) {
-    const [whole, fraction] = [m[0], m[1]]
-    const digits = whole.replace('-', '').split('.')
-    if (fraction === undefined ? (digits[0] as string).length > 15 : (digits[0] as string).length > 12 || (digits[1] as string).length > 3) {
-      throw new ParseError('number too long')
-    }
-    return { item: { type: fraction === undefined ? 'integer' : 'decimal', value: whole }, end: i + whole.length }
+  if (/^-?\d/.test(rest)) {
+    // RFC 8941 §3.3.1, §3.3.2: an Integer has at most 15 digits, a Decimal at most 12 before the point and
+    // 1–3 after it.
+    const number = /^-?\d{1,12}\.\d{1,3}(?![\d.])/.exec(rest)?.[0] ?? /^-?\d{1,15}(?![\d.])/.exec(rest)?.[0] ?? fail()
+    return { item: { type: number.includes('.') ? 'decimal' : 'integer', value: number }, end: i + number.length }
   }
   if (rest[0] === '"') {
     let value = ''
@@ -121,20 +121,20 @@ function bareItem(text: string, i: number): { item: Item; end: number } {
       const c = rest[j] as string
       if (c === '\\') {
         const next = rest[++j]
-        if (next !== '"' && next !== '\\') throw new ParseError('bad escape')
+        if (next !== '"' && next !== '\\') fail()
         value += next
       } else if (c === '"') {
         return { item: { type: 'string', value }, end: i + j + 1 }
       } else if (c < ' ' || c > '~') {
-        throw new ParseError('bad string character')
+        fail()
       } else {
         value += c
       }
     }
-    throw new ParseError('unterminated string')
+    fail()
   }
   if ((m = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*/.exec(rest))) return { item: { type: 'token', value: m[0] }, end: i + m[0].length }
   if ((m = /^:[A-Za-z0-9+/=]*:/.exec(rest))) return { item: { type: 'bytes', value: m[0] }, end: i + m[0].length }
   if ((m = /^\?[01]/.exec(rest))) return { item: { type: 'boolean', value: m[0] === '?1' }, end: i + 2 }
-  throw new ParseError('item expected')
+  return fail()
 }

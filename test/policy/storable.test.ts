@@ -232,6 +232,23 @@ describe('isStorable: Authorization (RFC 9111 §3.5)', () => {
     expect(check({ req, res, options: { allowAuthorized: true, allowPrivate: true } })).toEqual(stored)
   })
 
+  it('stores a 206 only with allowPartial (RFC 9111 §3.3), and never a 304 (validation only)', () => {
+    const res = { 'cache-control': 'max-age=60', 'content-range': 'bytes 0-1/10' }
+    expect(check({ status: 206, res })).toEqual(refused('status'))
+    expect(check({ status: 206, res, options: { allowPartial: true } })).toEqual(stored)
+    expect(check({ status: 304, res, options: { allowPartial: true } })).toEqual(refused('status'))
+  })
+
+  it('stores heuristically cacheable errors with Last-Modified only with heuristicErrors (RFC 9110 §15.1)', () => {
+    const res = { 'last-modified': 'Mon, 01 Jan 2024 00:00:00 GMT' }
+    expect(check({ status: 404, res })).toEqual(refused('no-freshness'))
+    expect(check({ status: 404, res, options: { heuristicErrors: true } })).toEqual(stored)
+    expect(check({ status: 410, res, options: { heuristicErrors: true } })).toEqual(stored)
+    expect(check({ status: 404, res: {}, options: { heuristicErrors: true } })).toEqual(refused('no-freshness'))
+    expect(check({ status: 500, res, options: { heuristicErrors: true } })).toEqual(refused('no-freshness'))
+    expect(check({ status: 403, res, options: { heuristicErrors: true } })).toEqual(refused('no-freshness'))
+  })
+
   it('with allowPrivate, no-store still wins and Set-Cookie is still refused', () => {
     const options = { allowAuthorized: true, allowPrivate: true }
     expect(check({ req, res: { 'cache-control': 'private, no-store, max-age=60' }, options })).toEqual(refused('no-store'))
