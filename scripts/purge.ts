@@ -1,15 +1,19 @@
 /**
  * Purge CLI: sends a signed purge to a tiercache worker.
  *
- *   npm run purge -- --tag product-42 --url /items/42 [--prefix /blog/] [--everything] [--soft] [--id ID]
+ *   npm run purge -- --tag product-42 --url /items/42 [--prefix /blog/] [--user 'Bearer alice'] [--everything] [--soft] [--id ID]
  *     [--endpoint http://127.0.0.1:8787] (or TIERCACHE_URL)   secret: --secret or PURGE_SECRET
+ *
+ * `--user` takes an identity as a per-user route reads it (the whole Authorization value, or the identity
+ * cookie's value) and sends its hash (`{"users": [hash]}`): every cached copy of that user is purged.
  *
  * Prints the receipt; exits 0 on 200, 1 on any other answer, 2 on bad arguments.
  */
 import { parseArgs } from 'node:util'
 import { signPurge, SIGNATURE_HEADER } from '../src/purge/signature.ts'
+import { identityHash } from '../src/routes.ts'
 
-const usage = 'usage: npm run purge -- [--url PATH]... [--tag TAG]... [--prefix PATH]... [--everything] [--soft] [--id ID] [--endpoint URL] [--secret S]'
+const usage = 'usage: npm run purge -- [--url PATH]... [--tag TAG]... [--prefix PATH]... [--user IDENTITY]... [--everything] [--soft] [--id ID] [--endpoint URL] [--secret S]'
 
 function fail(message: string): never {
   console.error(`${message}\n${usage}`)
@@ -23,6 +27,7 @@ try {
       url: { type: 'string', multiple: true, default: [] },
       tag: { type: 'string', multiple: true, default: [] },
       prefix: { type: 'string', multiple: true, default: [] },
+      user: { type: 'string', multiple: true, default: [] },
       everything: { type: 'boolean', default: false },
       soft: { type: 'boolean', default: false },
       id: { type: 'string' },
@@ -36,12 +41,14 @@ try {
   fail((error as Error).message)
 }
 if (!values.secret) fail('no secret: pass --secret or set PURGE_SECRET')
-if (!values.everything && values.url.length + values.tag.length + values.prefix.length === 0) fail('nothing to purge')
+if (!values.everything && values.url.length + values.tag.length + values.prefix.length + values.user.length === 0) fail('nothing to purge')
+const users = await Promise.all(values.user.map(identityHash))
 
 const body = JSON.stringify({
   ...(values.url.length ? { urls: values.url } : {}),
   ...(values.tag.length ? { tags: values.tag } : {}),
   ...(values.prefix.length ? { prefixes: values.prefix } : {}),
+  ...(users.length ? { users } : {}),
   ...(values.everything ? { everything: true } : {}),
   ...(values.soft ? { soft: true } : {}),
   ...(values.id ? { id: values.id } : {}),

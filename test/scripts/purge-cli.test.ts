@@ -9,7 +9,7 @@ describe('purge CLI', () => {
   let stack: Stack
   let endpoint: string
   beforeAll(async () => {
-    stack = await startStack()
+    stack = await startStack({ vars: { ROUTES: JSON.stringify([{ pattern: '/p/', perUser: { identity: 'authorization' } }]) } })
     // The CLI speaks real HTTP, to the worker process's own listening address.
     endpoint = stack.workers[0]!.url
   })
@@ -25,6 +25,20 @@ describe('purge CLI', () => {
     expect(stdout).toMatch(/^200 /)
     expect(JSON.parse(stdout.split('\n').slice(1).join('\n'))).toMatchObject({ id: 'cli-1', redis: { status: 'committed' } })
     expect(servedBy(await fetch(`${endpoint}/items/cli-1`))).toBe('origin')
+  })
+
+  it('--user purges one user’s per-user copies by the hash of their identity, and no one else’s', async () => {
+    const as = (user: string) => ({ headers: { authorization: `Bearer ${user}` } })
+    for (const user of ['ann', 'ben']) {
+      await (await fetch(`${endpoint}/p/private`, as(user))).arrayBuffer()
+      expect(servedBy(await fetch(`${endpoint}/p/private`, as(user)))).toBe('memory')
+    }
+    const { stdout } = await run(process.execPath, ['scripts/purge.ts', '--user', 'Bearer ann', '--endpoint', endpoint], {
+      env: { ...process.env, PURGE_SECRET: TEST_PURGE_SECRET },
+    })
+    expect(stdout).toMatch(/^200 /)
+    expect(servedBy(await fetch(`${endpoint}/p/private`, as('ann')))).toBe('origin')
+    expect(servedBy(await fetch(`${endpoint}/p/private`, as('ben')))).toBe('memory')
   })
 
   it('exits 1 and prints the 401 with a wrong secret', async () => {
