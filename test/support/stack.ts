@@ -11,6 +11,7 @@ import { startUpstashLocal, type UpstashLocal } from '../../scripts/upstash-loca
 import { startDemoOrigin, type DemoOrigin } from '../../scripts/demo-origin/server.ts'
 import { signPurge } from '../../src/purge/signature.ts'
 import { MiniflareWithCoverage } from './workerd-coverage.ts'
+import { concatBytes } from '../../src/body-stream.ts'
 
 export const TEST_TOKEN = 'test-token'
 
@@ -249,11 +250,5 @@ export async function readAtLeast(reader: ReadableStreamDefaultReader<Uint8Array
     parts.push(value)
     size += value.byteLength
   }
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
+  return concatBytes(parts)
 }

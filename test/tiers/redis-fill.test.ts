@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startUpstashLocal, type UpstashLocal } from '../../scripts/upstash-local/server.ts'
 import type { CacheEntry } from '../../src/entry.ts'
-import { createRedisClient } from '../../src/tiers/redis-client.ts'
-import { RedisTier } from '../../src/tiers/redis.ts'
 import { redisCliRaw } from '../support/redis-trouble.ts'
 import { testEntry } from '../support/entries.ts'
+import { openRedisTier } from '../support/redis-tier.ts'
 
 // The fenced fill against the real redis-server (this suite's own prefix): what it refuses and why.
 const REDIS_PORT = 6379
@@ -27,14 +25,7 @@ describe('RedisTier.fill: the fence (design.md §5, no stale sets)', () => {
   afterAll(() => upstash?.close())
 
   const open = () => {
-    const prefix = `t:${randomUUID().slice(0, 8)}:`
-    const tier = new RedisTier(createRedisClient({ url: upstash.url, token: TOKEN, timeoutMs: 5000 }), {
-      prefix,
-      maxEntryBytes: 1 << 20,
-      breakerFailures: 3,
-      breakerCooldownMs: 5000,
-      now: Date.now,
-    })
+    const { prefix, tier } = openRedisTier(upstash.url, TOKEN)
     const log = (seq: number, value: string) => redisCliRaw(REDIS_PORT, 'ZADD', `${prefix}plog`, String(seq), value)
     const stored = async () => Number(await redisCliRaw(REDIS_PORT, 'EXISTS', `${prefix}${URL}`)) === 1
     const fill = (purgeSeq: number, tags: string[] = []) =>

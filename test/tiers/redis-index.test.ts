@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startUpstashLocal, type UpstashLocal } from '../../scripts/upstash-local/server.ts'
 import type { CacheEntry } from '../../src/entry.ts'
-import { createRedisClient } from '../../src/tiers/redis-client.ts'
-import { RedisTier, TAG_INDEX_CAP, URL_INDEX_CAP } from '../../src/tiers/redis.ts'
+import { TAG_INDEX_CAP, URL_INDEX_CAP } from '../../src/tiers/redis.ts'
 import { pool } from '../support/pool.ts'
 import { redisCliRaw } from '../support/redis-trouble.ts'
 import { testEntry } from '../support/entries.ts'
+import { openRedisTier } from '../support/redis-tier.ts'
 
 // The fill script's key indexes (URL and tag) against the real redis-server, this suite's own prefix.
 const REDIS_PORT = 6379
@@ -24,14 +23,7 @@ describe('key indexes are capped', () => {
   afterAll(() => upstash?.close())
 
   const open = () => {
-    const prefix = `t:${randomUUID().slice(0, 8)}:`
-    const tier = new RedisTier(createRedisClient({ url: upstash.url, token: TOKEN, timeoutMs: 5000 }), {
-      prefix,
-      maxEntryBytes: 1 << 20,
-      breakerFailures: 3,
-      breakerCooldownMs: 5000,
-      now: Date.now,
-    })
+    const { prefix, tier } = openRedisTier(upstash.url, TOKEN)
     const members = async (set: string) => (await redisCliRaw(REDIS_PORT, 'SMEMBERS', `${prefix}${set}`)).split('\n').filter(Boolean)
     return { prefix, tier, members }
   }
