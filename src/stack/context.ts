@@ -3,7 +3,7 @@
  * coherence, in-flight fetches) and the state of one request as it moves through the tiers. Each path
  * (lookup, hit, stale, origin fill, store, HEAD, unsafe methods) is a file of functions over these two.
  */
-import { remainingFreshness, type CacheEntry } from '../entry.ts'
+import { remainingFreshness, storageTtl, type CacheEntry } from '../entry.ts'
 import type { ResolvedOptions, RouteRule } from '../options.ts'
 import { LookupStatus } from '../observe/lookup-status.ts'
 import type { Stats } from '../observe/stats.ts'
@@ -53,7 +53,7 @@ export interface Found {
 }
 
 /** Extra storage time for entries with validators, so they can be revalidated with a 304. */
-export const KEEP_FOR_REVALIDATION_MS = 24 * 3600_000
+const KEEP_FOR_REVALIDATION_MS = 24 * 3600_000
 
 /** The isolate-wide parts every path uses. One per engine. */
 export interface StackContext {
@@ -147,6 +147,13 @@ export function requestState(
 
 /** The request's lease token: a memory hit never needs one, so it is not made until Redis is asked. */
 export const leaseTokenOf = (state: RequestState): string => (state.leaseToken ||= crypto.randomUUID())
+
+/**
+ * How long the tiers keep `entry` from `now`: its freshness, its stale windows and the configured grace,
+ * and a day more when it has validators, so it can still be revalidated with a 304.
+ */
+export const storageTtlOf = (context: StackContext, entry: CacheEntry, now: number): number =>
+  storageTtl(entry, now, KEEP_FOR_REVALIDATION_MS, context.options.graceSeconds * 1000)
 
 /** Remaining freshness in whole seconds, for `Cache-Status` `ttl` (RFC 9211 §2.4). */
 export const ttlSeconds = (entry: CacheEntry, now: number): number => Math.round(remainingFreshness(entry, now) / 1000)

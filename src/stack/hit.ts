@@ -3,10 +3,10 @@
  * promotion of the entry into the cheaper tiers above the one it came from, with its remaining lifetime
  * (design.md §2: "a hit fills the tiers before it ... with the remaining lifetime, never a fresh one").
  */
-import { EntryFlag, storageTtl } from '../entry.ts'
+import { EntryFlag } from '../entry.ts'
 import type { StatusEntry } from '../observe/lookup-status.ts'
 import { serveEntry } from '../serve.ts'
-import { KEEP_FOR_REVALIDATION_MS, quietly, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
+import { quietly, storageTtlOf, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
 
 export function hit(context: StackContext, state: RequestState, found: Found, now: number): Response {
   const { status } = state
@@ -30,7 +30,7 @@ export function promote(context: StackContext, state: RequestState, found: Found
   // A streamed (large) edge entry is too big for memory, and the edge is where it already lives.
   if (found.stream) return
   const now = context.options.now()
-  const ttl = storageTtl(found.entry, now, KEEP_FOR_REVALIDATION_MS, context.options.graceSeconds * 1000)
+  const ttl = storageTtlOf(context, found.entry, now)
   if (ttl <= 0) return
   const { memory, edge } = context.tiers
   if (found.tier !== 'memory' && memory) {

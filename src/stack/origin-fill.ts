@@ -17,12 +17,13 @@ import { originFailureResponse } from '../origin.ts'
 import { mergeNotModified, notModifiedApplies } from '../policy/conditional.ts'
 import { heldRange } from '../policy/range.ts'
 import { NotStorableReason } from '../policy/storable.ts'
+import { parseVary } from '../policy/vary.ts'
 import { decorate, serveEntry } from '../serve.ts'
 import type { FlightResult } from '../coherence/flight.ts'
 import { leaseTokenOf, quietly, type Found, type RequestState, type StackContext } from './context.ts'
 import { passThrough } from './forward.ts'
 import { HIT_FOR_MISS_MS } from './hit-for-miss.ts'
-import { OriginCall } from './origin-call.ts'
+import { OriginCall, type BodyRead } from './origin-call.ts'
 import { resumed } from '../body-stream.ts'
 import { originRequest } from './origin-request.ts'
 import { staleIfError } from './serve-stale.ts'
@@ -110,15 +111,8 @@ async function fromOrigin(context: StackContext, state: RequestState, stale: Fou
   const declared = declaredLength(response.headers)
   let body = response.body
   if (declared === undefined || declared <= context.bufferLimit) {
-    let read
-    try {
-      read = await status.timed('origin-body', () => call.read(response.body, context.bufferLimit))
-    } catch (error) {
-      if (!(error instanceof OriginError)) throw error
-      context.stats.record('origin_errors')
-      publish?.({ kind: 'unshareable', reason: 'origin-error' })
-      return failed(context, state, stale, error)
-    }
+    const read = await readToStore(context, state, call, response.body, context.bufferLimit, stale, publish)
+    if (read instanceof Response) return read
     if (read.complete) {
       const entry = withBody(decision.entry, read.bytes)
       publish?.({ kind: 'value', value: entry })
@@ -160,23 +154,39 @@ async function partialFromOrigin(
     status.note('memory', { detail: decision.ok ? 'range-not-stored' : `uncacheable-${decision.reason}` })
     return passThrough(response, status)
   }
-  let read
-  try {
-    read = await status.timed('origin-body', () => call.read(response.body, size))
-  } catch (error) {
-    if (!(error instanceof OriginError)) throw error
-    context.stats.record('origin_errors')
-    return failed(context, state, undefined, error)
-  }
+  const read = await readToStore(context, state, call, response.body, size, undefined, publish)
+  if (read instanceof Response) return read
   if (!read.complete || read.bytes.byteLength !== size) {
     // Longer or shorter than its Content-Range says: pass it on as it is, store nothing.
-    const bytes = read.complete ? [read.bytes] : read.prefix
-    return passThrough(response, status, read.complete ? new Response(read.bytes).body : resumed(bytes, read.rest))
+    return passThrough(response, status, read.complete ? new Response(read.bytes).body : resumed(read.prefix, read.rest))
   }
   status.outcome = 'miss'
   const entry = withBody(decision.entry, read.bytes)
   storeEntry(context, state, entry)
   return serveEntry(state.request, entry, context.options.now(), status)
+}
+
+/**
+ * Reads a body that is to be stored, within the origin call's deadline: what was read, or — when the body
+ * breaks off or stalls — the answer to that failure (the stale copy, else 502/504).
+ */
+async function readToStore(
+  context: StackContext,
+  state: RequestState,
+  call: OriginCall,
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  stale: Found | undefined,
+  publish: Publish | undefined
+): Promise<BodyRead | Response> {
+  try {
+    return await state.status.timed('origin-body', () => call.read(body, limit))
+  } catch (error) {
+    if (!(error instanceof OriginError)) throw error
+    context.stats.record('origin_errors')
+    publish?.({ kind: 'unshareable', reason: 'origin-error' })
+    return failed(context, state, stale, error)
+  }
 }
 
 /** The answer to an origin failure: the stale copy within `stale-if-error`, else a clear 502/504. */
@@ -257,12 +267,12 @@ function fillContext(context: StackContext, state: RequestState, requestTime: nu
  */
 function withCohortVary(response: Response, names: readonly string[]): Pick<Response, 'status' | 'headers'> {
   if (names.length === 0) return response
-  const headers = new Headers(response.headers)
-  const vary = headers.get('vary')
-  if (vary?.split(',').some((v) => v.trim() === '*')) return response
-  const present = new Set((vary ?? '').split(',').map((v) => v.trim().toLowerCase()).filter(Boolean))
-  const missing = names.filter((name) => !present.has(name))
+  const vary = response.headers.get('vary')
+  const present = parseVary(vary)
+  if (present === '*') return response
+  const missing = names.filter((name) => !present.includes(name))
   if (missing.length === 0) return response
+  const headers = new Headers(response.headers)
   headers.set('vary', [vary, ...missing].filter(Boolean).join(', '))
   return { status: response.status, headers }
 }

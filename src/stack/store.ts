@@ -11,9 +11,9 @@
  * Bodies larger than the tiers that need bytes (memory, Redis) never sit in memory whole: they stream to
  * the client and, through a tee, into the edge ({@link streamToEdge}).
  */
-import { storageTtl, entryHeader, type CacheEntry, type Stored, type VaryIndex } from '../entry.ts'
+import { entryHeader, type CacheEntry, type Stored, type VaryIndex } from '../entry.ts'
 import { parseVary, variantKeySuffix } from '../policy/vary.ts'
-import { KEEP_FOR_REVALIDATION_MS, leaseTokenOf, quietly, type RequestState, type StackContext } from './context.ts'
+import { leaseTokenOf, quietly, storageTtlOf, type RequestState, type StackContext } from './context.ts'
 
 /** Variants remembered per URL for purge-by-URL. */
 const MAX_VARIANTS = 64
@@ -66,7 +66,7 @@ const fenced = (context: StackContext, state: RequestState, entry: CacheEntry) =
 /** Writes a new entry to every tier that takes it; notes in `Cache-Status` which ones will. */
 export function storeEntry(context: StackContext, state: RequestState, entry: CacheEntry): void {
   const now = context.options.now()
-  const ttl = storageTtl(entry, now, KEEP_FOR_REVALIDATION_MS, context.options.graceSeconds * 1000)
+  const ttl = storageTtlOf(context, entry, now)
   if (ttl <= 0) return
   const { memory, edge, redis } = context.tiers
   // Size checks first: asking a tier whether it is available may take its breaker's one half-open trial,
@@ -144,7 +144,7 @@ export function streamToEdge(
   declaredBytes: number | undefined
 ): ReadableStream<Uint8Array> {
   const now = context.options.now()
-  const ttl = storageTtl(entry, now, KEEP_FOR_REVALIDATION_MS, context.options.graceSeconds * 1000)
+  const ttl = storageTtlOf(context, entry, now)
   const edge = context.tiers.edge
   const takes =
     edge && ttl > 0 && !state.perUser && edge.fitsBody(entry, declaredBytes) && !fenced(context, state, entry) && !edge.unavailableReason(now)
