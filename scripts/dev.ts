@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { ensureRedis, type RedisHandle } from './lib/redis-process.ts'
+import { ensureRedisOrExit } from './lib/redis-process.ts'
 import { startUpstashLocal, type UpstashLocal } from './upstash-local/server.ts'
 import { startDemoOrigin, type DemoOrigin } from './demo-origin/server.ts'
 import { projectRoot } from './build-worker.ts'
@@ -45,13 +45,7 @@ let upstashToken = process.env.UPSTASH_REDIS_REST_TOKEN ?? ''
 
 try {
   if (!externalUpstash) {
-    let redis: RedisHandle
-    try {
-      redis = await ensureRedis()
-    } catch (error) {
-      console.error((error as Error).message)
-      process.exit(1)
-    }
+    const redis = await ensureRedisOrExit()
     cleanups.push(() => redis.stop())
     const upstash: UpstashLocal = await startUpstashLocal({ port: UPSTASH_PORT, token: DEV_TOKEN, redisHost: redis.host, redisPort: redis.port })
     cleanups.push(() => upstash.close())

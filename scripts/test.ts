@@ -5,28 +5,19 @@
  *   3. runs every vitest suite (unit, Upstash conformance against real Redis, workerd integration).
  * Extra arguments go to vitest, e.g. `npm test -- test/policy`.
  */
-import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { ensureRedis } from './lib/redis-process.ts'
+import { ensureRedisOrExit } from './lib/redis-process.ts'
+import { runNode } from './lib/run-node.ts'
 import { projectRoot } from './build-worker.ts'
 
 const bin = (pkg: string, file: string) => path.join(projectRoot, 'node_modules', pkg, file)
 
 function run(label: string, args: string[]): Promise<number> {
   console.log(`\n▶ ${label}`)
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: 'inherit' })
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
-  })
+  return runNode(args)
 }
 
-let redis
-try {
-  redis = await ensureRedis()
-} catch (error) {
-  console.error((error as Error).message)
-  process.exit(1)
-}
+const redis = await ensureRedisOrExit()
 console.log(`redis ${redis.host}:${redis.port}${redis.started ? ' (started for this run)' : ' (already running)'}`)
 
 let code = await run('typecheck src (workers runtime)', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json'])

@@ -8,11 +8,11 @@
  * Extra arguments go to vitest, e.g. `npm run coverage -- test/worker/purge.test.ts`. The exit code is
  * vitest's; the report is written even when a test failed (a failed test's coverage is still coverage).
  */
-import { spawn } from 'node:child_process'
 import { mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { buildWorker, projectRoot } from '../build-worker.ts'
-import { ensureRedis } from '../lib/redis-process.ts'
+import { ensureRedisOrExit } from '../lib/redis-process.ts'
+import { runNode } from '../lib/run-node.ts'
 import { COVERAGE_DIR_ENV } from './raw-coverage.ts'
 import { coverageDirs, writeCoverageReport } from './report.ts'
 
@@ -31,23 +31,10 @@ function runVitest(args: string[]): Promise<number> {
     '--coverage.reportOnFailure=true',
     ...args,
   ]
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, vitestArgs, {
-      cwd: projectRoot,
-      stdio: 'inherit',
-      env: { ...process.env, [COVERAGE_DIR_ENV]: workerdDir },
-    })
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
-  })
+  return runNode(vitestArgs, { ...process.env, [COVERAGE_DIR_ENV]: workerdDir })
 }
 
-let redis
-try {
-  redis = await ensureRedis()
-} catch (error) {
-  console.error((error as Error).message)
-  process.exit(1)
-}
+const redis = await ensureRedisOrExit()
 console.log(`redis ${redis.host}:${redis.port}${redis.started ? ' (started for this run)' : ' (already running)'}`)
 
 rmSync(outDir, { recursive: true, force: true })

@@ -73,3 +73,13 @@ export async function ensureRedis(host = '127.0.0.1', port = 6379): Promise<Redi
   child.kill('SIGTERM')
   throw new Error(`redis-server did not answer on ${host}:${port} within 5 s`)
 }
+
+/** {@link ensureRedis} for a command-line run: when Redis can be neither found nor started, says why and exits 1. */
+export async function ensureRedisOrExit(): Promise<RedisHandle> {
+  try {
+    return await ensureRedis()
+  } catch (error) {
+    console.error((error as Error).message)
+    process.exit(1)
+  }
+}
