@@ -52,6 +52,12 @@ export interface Found {
   bodyLength?: number
 }
 
+/**
+ * Lets go of a found entry's body stream when the entry is not served after all (a large edge entry's body
+ * is held open until something reads or cancels it).
+ */
+export const discardStream = (found: Found | undefined): void => void found?.stream?.cancel().catch(() => {})
+
 /** Extra storage time for entries with validators, so they can be revalidated with a 304. */
 const KEEP_FOR_REVALIDATION_MS = 24 * 3600_000
 

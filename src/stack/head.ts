@@ -4,7 +4,7 @@
  * (a HEAD answer carries no body to store; RFC 9111 §4.3.5 lets it update a stored response's headers,
  * which tiercache leaves to the next GET).
  */
-import type { RequestState, StackContext } from './context.ts'
+import { discardStream, type RequestState, type StackContext } from './context.ts'
 import { forward } from './forward.ts'
 import { hit } from './hit.ts'
 import { usable } from './judge.ts'
@@ -20,7 +20,7 @@ export async function head(context: StackContext, state: RequestState): Promise<
     // Judged after the read, no earlier than the time the read admitted the entry at.
     const later = context.options.now()
     if (read && usable(state, read.entry, later) === 'fresh') return hit(context, state, read, later)
-    void read?.stream?.cancel().catch(() => {})
+    discardStream(read)
   }
   state.status.note('memory', { fwd: 'method', detail: 'head-miss' })
   return forward(context, state)

@@ -6,7 +6,7 @@
 import { EntryFlag, currentAge, entryHeader, remainingFreshness, type CacheEntry } from '../entry.ts'
 import { heldRange, rangeWithin } from '../policy/range.ts'
 import { requestAllowsCached } from '../policy/freshness.ts'
-import { quietly, type Found, type RequestState, type StackContext } from './context.ts'
+import { discardStream, quietly, type Found, type RequestState, type StackContext } from './context.ts'
 
 /**
  * Judges a found entry against the purge log: purged entries are dropped from their tier and count as a
@@ -17,14 +17,14 @@ import { quietly, type Found, type RequestState, type StackContext } from './con
  */
 export function admit(context: StackContext, state: RequestState, found: Found, now = context.options.now()): Found | undefined {
   if (!answersRequest(found.entry, state.request)) {
-    void found.stream?.cancel().catch(() => {})
+    discardStream(found)
     return undefined
   }
   const verdict = context.coherence.judge(found.entry, state.primaryKey)
   if (verdict === 'valid') return found
   if (verdict === 'purged') {
     state.status.note(found.tier, { detail: 'purged' })
-    void found.stream?.cancel().catch(() => {})
+    discardStream(found)
     if (found.tier === 'memory') context.tiers.memory?.delete(found.key)
     else if (found.tier === 'edge') state.ctx.waitUntil(quietly(context.tiers.edge?.delete([found.key]) ?? Promise.resolve()))
     return undefined

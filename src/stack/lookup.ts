@@ -8,8 +8,9 @@ import { entryHeader, type CacheEntry, type Stored, type VaryIndex } from '../en
 import { parseVary, variantKeySuffix } from '../policy/vary.ts'
 import { serveEntry } from '../serve.ts'
 import type { FlightResult } from '../coherence/flight.ts'
+import type { RedisLookup, RedisTier } from '../tiers/redis.ts'
 import type { SharedTier } from '../tiers/tier.ts'
-import { leaseTokenOf, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
+import { discardStream, leaseTokenOf, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
 import { credentialMiss } from './forward.ts'
 import { hit } from './hit.ts'
 import { admit, answersRequest, usable } from './judge.ts'
@@ -112,20 +113,20 @@ async function lookupShared(
     if (!found) continue
     const verdict = usable(state, found.entry, now())
     if (verdict === 'refuse') {
-      void found.stream?.cancel().catch(() => {})
+      discardStream(found)
       return credentialMiss(context, state)
     }
     if (verdict === 'fresh') {
-      void stale?.stream?.cancel().catch(() => {})
+      discardStream(stale)
       publish(found.streamed ? { kind: 'unshareable', reason: 'streamed' } : { kind: 'value', value: found.entry })
       return hit(context, state, found, now())
     }
     status.note(found.tier, { fwd: 'stale', ttl: ttlSeconds(found.entry, now()) })
     if (!stale || found.entry.bornAt > stale.entry.bornAt) {
-      void stale?.stream?.cancel().catch(() => {})
+      discardStream(stale)
       stale = found
     } else {
-      void found.stream?.cancel().catch(() => {})
+      discardStream(found)
     }
   }
 
@@ -155,12 +156,12 @@ export async function readTier(context: StackContext, state: RequestState, tier:
     return undefined
   }
   try {
-    let found = await status.timed(tier.name, () => tierGet(context, state, tier, state.key))
+    let found = await status.timed(tier.name, () => tierGet(context, state, tier))
     if (found?.value.kind === 'vary') {
       const index = found.value
       await selectVariant(state, index)
       context.tiers.memory?.set(state.primaryKey, index, index.expiresAt - context.options.now(), context.options.now())
-      found = await status.timed(tier.name, () => tierGet(context, state, tier, state.key))
+      found = await status.timed(tier.name, () => tierGet(context, state, tier))
       if (found?.value.kind !== 'entry') {
         status.note(tier.name, { fwd: 'vary-miss' })
         return undefined
@@ -186,25 +187,33 @@ export async function readTier(context: StackContext, state: RequestState, tier:
   return undefined
 }
 
-/** A shared tier's value at `key`: the edge may hand a large body back as a stream. */
+/** A shared tier's value at the request's key: the edge may hand a large body back as a stream. */
 async function tierGet(
   context: StackContext,
   state: RequestState,
-  tier: SharedTier,
-  key: string
+  tier: SharedTier
 ): Promise<{ value: Stored; stream?: ReadableStream<Uint8Array>; length?: number } | undefined> {
   const { edge, redis } = context.tiers
-  if (tier === edge && edge) return edge.read(key)
+  if (tier === edge && edge) return edge.read(state.key)
   if (tier !== redis || !redis) {
-    const value = await tier.get(key)
+    const value = await tier.get(state.key)
     return value && { value }
   }
-  const result = await redis.lookup(key, leaseTokenOf(state), context.options.leaseMs, state.kind)
-  context.stats.record('redis_requests')
-  state.purgeSeq = Math.max(state.purgeSeq, result.seq)
+  const result = await redisLookup(context, state, redis)
   if (result.kind === 'value') return { value: result.value }
   state.redisRole = result.kind
   return undefined
+}
+
+/**
+ * One Redis lookup at the request's key (its value, or else its fill lease, taken or held by another
+ * fetcher), counted, with the purge-log position it saw kept as the position a fill starts from.
+ */
+async function redisLookup(context: StackContext, state: RequestState, redis: RedisTier): Promise<RedisLookup> {
+  const result = await redis.lookup(state.key, leaseTokenOf(state), context.options.leaseMs, state.kind)
+  context.stats.record('redis_requests')
+  state.purgeSeq = Math.max(state.purgeSeq, result.seq)
+  return result
 }
 
 /** Polls Redis while another isolate's fill holds the lease; gives up at the coalesce deadline or when Redis fails. */
@@ -215,9 +224,7 @@ async function awaitOtherFill(context: StackContext, state: RequestState): Promi
   while (performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS))
     try {
-      const result = await state.status.timed('redis', () => redis.lookup(state.key, leaseTokenOf(state), context.options.leaseMs, state.kind))
-      context.stats.record('redis_requests')
-      state.purgeSeq = Math.max(state.purgeSeq, result.seq)
+      const result = await state.status.timed('redis', () => redisLookup(context, state, redis))
       if (result.kind === 'value' && result.value.kind === 'entry') {
         state.status.note('redis', { collapsed: true })
         return admit(context, state, { entry: result.value, tier: 'redis', key: state.key })

@@ -66,9 +66,7 @@ async function fromOrigin(context: StackContext, state: RequestState, stale: Fou
     context.stats.record('origin_fetches')
   } catch (error) {
     if (!(error instanceof OriginError)) throw error
-    context.stats.record('origin_errors')
-    publish?.({ kind: 'unshareable', reason: 'origin-error' })
-    return failed(context, state, stale, error)
+    return failed(context, state, stale, error, publish)
   }
   const responseTime = context.options.now()
   if (response.status >= 500 && stale) {
@@ -183,14 +181,17 @@ async function readToStore(
     return await state.status.timed('origin-body', () => call.read(body, limit))
   } catch (error) {
     if (!(error instanceof OriginError)) throw error
-    context.stats.record('origin_errors')
-    publish?.({ kind: 'unshareable', reason: 'origin-error' })
-    return failed(context, state, stale, error)
+    return failed(context, state, stale, error, publish)
   }
 }
 
-/** The answer to an origin failure: the stale copy within `stale-if-error`, else a clear 502/504. */
-function failed(context: StackContext, state: RequestState, stale: Found | undefined, error: OriginError): Response {
+/**
+ * The answer to an origin failure (counted; waiters are told it is not theirs to share): the stale copy
+ * within `stale-if-error`, else a clear 502/504.
+ */
+function failed(context: StackContext, state: RequestState, stale: Found | undefined, error: OriginError, publish: Publish | undefined): Response {
+  context.stats.record('origin_errors')
+  publish?.({ kind: 'unshareable', reason: 'origin-error' })
   state.status.note('memory', { detail: `origin-${error.kind}` })
   // The origin gave no usable answer at all: the cache is disconnected (RFC 9111 §4.2.4), grace applies.
   return staleIfError(context, state, stale, error.kind === 'timeout' ? 504 : 502, true) ?? originFailureResponse(error, state.status)

@@ -34,7 +34,7 @@ import type { KeyParts } from '../routes.ts'
 export type { Produce, Tiers, WaitUntil } from './context.ts'
 
 /** Why a GET/HEAD skips the cache entirely, if it does. */
-function bypassReason(request: Request, route: RouteRule | undefined, parts: KeyParts | undefined): string | undefined {
+function bypassReason(route: RouteRule | undefined, parts: KeyParts | undefined): string | undefined {
   if (route?.bypass) return 'route-bypass'
   if (route?.perUser && !parts?.identity) return 'no-identity'
   return undefined
@@ -84,7 +84,7 @@ export class CacheStack {
    */
   handle(request: Request, route: RouteRule | undefined, parts: KeyParts | undefined, ctx: WaitUntil, produce: Produce): Response | Promise<Response> {
     const context = this.#context
-    const reason = bypassReason(request, route, parts)
+    const reason = bypassReason(route, parts)
     if (reason) return bypass(context, request, produce, new LookupStatus(), reason)
     const urlKey = this.#urlKey(request.url)
     if (route?.cohort && parts?.cohort && !this.#cohorts.admit(urlKey, parts.cohort, route.cohort.maxCohorts ?? 32)) {

@@ -38,8 +38,7 @@ const varyOf = (entry: CacheEntry): string[] => {
  * `Vary` the answer is synchronous, so the memory write lands before the response is served and the
  * next request in this isolate hits; with it a digest is needed first.
  */
-function placement(state: RequestState, entry: CacheEntry, ttl: number, now: number): Write[] | Promise<Write[]> {
-  const vary = varyOf(entry)
+function placement(state: RequestState, entry: CacheEntry, vary: string[], ttl: number, now: number): Write[] | Promise<Write[]> {
   if (vary.length === 0) return [{ key: state.primaryKey, value: entry, ttlMs: ttl }]
   return variantPlacement(state, entry, vary, ttl, now)
 }
@@ -69,6 +68,7 @@ export function storeEntry(context: StackContext, state: RequestState, entry: Ca
   const ttl = storageTtlOf(context, entry, now)
   if (ttl <= 0) return
   const { memory, edge, redis } = context.tiers
+  const vary = varyOf(entry)
   // Size checks first: asking a tier whether it is available may take its breaker's one half-open trial,
   // which must then be spent on a real call.
   const toEdge = edge && !state.perUser && edge.fits(entry) && !edge.unavailableReason(now) ? edge : undefined
@@ -93,7 +93,7 @@ export function storeEntry(context: StackContext, state: RequestState, entry: Ca
   }
 
   const write = async (): Promise<void> => {
-    const placed = placement(state, entry, ttl, now)
+    const placed = placement(state, entry, vary, ttl, now)
     const writes = Array.isArray(placed) ? placed : await placed
     // Again once a varying entry's key is known: a purge may have landed while it was digested.
     if (fenced(context, state, entry)) return stopFenced()
@@ -123,7 +123,7 @@ export function storeEntry(context: StackContext, state: RequestState, entry: Ca
     context.stats.record('body_bytes_written', entry.body.byteLength)
     await writeEdge()
   }
-  const keyLength = state.primaryKey.length + (varyOf(entry).length > 0 ? VARIANT_SUFFIX_LENGTH : 0)
+  const keyLength = state.primaryKey.length + (vary.length > 0 ? VARIANT_SUFFIX_LENGTH : 0)
   if (memory?.fits(entry, keyLength)) state.status.note('memory', { stored: true })
   if (toEdge) state.status.note('edge', { stored: true })
   if (toRedis) state.status.note('redis', { stored: true })
@@ -154,7 +154,7 @@ export function streamToEdge(
   const [toClient, toEdge] = body.tee()
   state.status.note('edge', { stored: true })
   const write = async (): Promise<void> => {
-    const writes = await placement(state, entry, ttl, now)
+    const writes = await placement(state, entry, varyOf(entry), ttl, now)
     const variant = writes[writes.length - 1] as Write
     for (const w of writes) if (w.value.kind === 'vary') context.tiers.memory?.set(w.key, w.value, w.ttlMs, now)
     await edge.setStream(variant.key, entry, toEdge, ttl, declaredBytes)
