@@ -68,19 +68,17 @@ function servePartial(
   if (length === undefined || !ifRangeAllows(request.headers.get('if-range'), validators)) return undefined
   const range = rangeOf(request.headers.get('range'), length)
   if (range.kind === 'full') return undefined
-  const headers = new Headers(template(entry))
-  headers.set('age', age)
-  decorate(headers, status)
   if (range.kind === 'unsatisfiable') {
     void stream?.cancel().catch(() => {})
+    const headers = new Headers(template(entry))
+    headers.set('age', age)
     headers.delete('content-length')
     headers.set('content-range', `bytes */${length}`)
+    decorate(headers, status)
     return new Response(null, { status: 416, headers })
   }
-  headers.set('content-range', `bytes ${range.start}-${range.end}/${length}`)
-  headers.set('content-length', String(range.end - range.start + 1))
   const body = stream ? sliceStream(stream, range.start, range.end) : entry.body.subarray(range.start, range.end + 1)
-  return new Response(body, { status: 206, headers })
+  return partialContent(entry, age, status, range, length, body)
 }
 
 /**
@@ -91,12 +89,27 @@ function servePart(request: Request, entry: CacheEntry, age: string, status: Loo
   const held = heldRange(entryHeader(entry, 'content-range'))
   const range = held && rangeWithin(request.headers.get('range'), held)
   if (!held || !range) return undefined
+  return partialContent(entry, age, status, range, held.length, entry.body.subarray(range.start - held.start, range.end - held.start + 1))
+}
+
+/**
+ * A 206 carrying `body`, bytes `range.start`–`range.end` of a representation of `length` bytes (RFC 9110
+ * §15.3.7, §14.4), with the stored entry's other fields.
+ */
+function partialContent(
+  entry: CacheEntry,
+  age: string,
+  status: LookupStatus,
+  range: { start: number; end: number },
+  length: number,
+  body: ReadableStream<Uint8Array> | Uint8Array
+): Response {
   const headers = new Headers(template(entry))
   headers.set('age', age)
-  headers.set('content-range', `bytes ${range.start}-${range.end}/${held.length}`)
+  headers.set('content-range', `bytes ${range.start}-${range.end}/${length}`)
   headers.set('content-length', String(range.end - range.start + 1))
   decorate(headers, status)
-  return new Response(entry.body.subarray(range.start - held.start, range.end - held.start + 1), { status: 206, headers })
+  return new Response(body, { status: 206, headers })
 }
 
 /** Adds the observability headers every answer carries. */

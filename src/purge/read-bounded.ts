@@ -17,6 +17,8 @@
  * want in production, though under `wrangler dev` it still ends the session (its proxy's behaviour).
  */
 
+import { concatBytes } from '../body-stream.ts'
+
 /** Most bytes of an oversized chunked body read (and thrown away) past the limit before the 413: 8 MiB. */
 export const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024
 
@@ -41,13 +43,7 @@ export async function readBoundedText(request: Request, limit: number, drainBeyo
     }
     chunks.push(value)
   }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
+  return new TextDecoder().decode(concatBytes(chunks))
 }
 
 /** Reads and discards until the body ends or more than `upTo` bytes have been read in all. Never cancels. */

@@ -177,8 +177,7 @@ export class EdgeTier implements SharedTier {
    * hundreds of tags or huge headers — stays out of the edge tier rather than failing there).
    */
   fits(value: Stored): boolean {
-    const bodyBytes = value.kind === 'entry' ? value.body.byteLength : 0
-    return bodyBytes <= this.#config.maxEntryBytes && metaOf(value).length <= MAX_META_BYTES
+    return this.fitsBody(value, value.kind === 'entry' ? value.body.byteLength : 0)
   }
 
   /** {@link fits} for an entry whose body is still streaming: its declared length, when there is one. */
