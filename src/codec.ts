@@ -193,6 +193,11 @@ export function base64ToBytes(text: string): Uint8Array {
   return decodeBase64(text, BASE64_DECODE, true)
 }
 
+/** base64url without padding (RFC 4648 §5), the alphabet keys and header tokens use. */
+export function bytesToBase64Url(bytes: Uint8Array): string {
+  return encodeBase64(bytes, BASE64URL, false)
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 const EMPTY = new Uint8Array(0)

@@ -3,6 +3,7 @@
  * (`/api/` is a prefix; `/assets/*` matches everything under `/assets/`; a pattern without either
  * matches that exact path).
  */
+import { bytesToBase64Url } from './codec.ts'
 import type { CohortOptions, RouteRule } from './options.ts'
 
 /** Returns the first rule matching `path`, or undefined. */
@@ -25,9 +26,7 @@ const encoder = new TextEncoder()
 /** base64url (RFC 4648 §5, unpadded) of the first 128 bits of SHA-256 over `value`: 22 characters. */
 async function digest128(value: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(value)))
-  let binary = ''
-  for (const byte of digest.subarray(0, 16)) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return bytesToBase64Url(digest.subarray(0, 16))
 }
 
 /**

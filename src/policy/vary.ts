@@ -6,6 +6,7 @@
  * would get the same response. `Accept-Encoding` is reduced to one coding that tiercache then asks
  * the origin for; `Accept-Language` only loses case and whitespace; everything else is verbatim.
  */
+import { bytesToBase64Url } from '../codec.ts'
 import { isToken, splitList } from './syntax.ts'
 
 /**
@@ -147,14 +148,6 @@ export function variantKeyMaterial(
     .join('\n')
 }
 
-/** base64url without padding (RFC 4648 §5), via `btoa` (web platform, no Buffer). */
-function base64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (const b of bytes) binary += String.fromCharCode(b)
-  // Stryker disable next-line Regex: SHA-256 base64 has one '=' at position 43; variantKeySuffix keeps 22 characters
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
 /**
  * The secondary cache key for a variant (RFC 9111 §4.1): the first 22 base64url characters (132
  * bits) of SHA-256 over {@link variantKeyMaterial}. Stable across isolates, compact, and free of raw
@@ -171,5 +164,5 @@ export async function variantKeySuffix(
   if (varyNames.length === 0) return ''
   const material = new TextEncoder().encode(variantKeyMaterial(varyNames, requestHeaders, options))
   const digest = await crypto.subtle.digest('SHA-256', material)
-  return base64url(new Uint8Array(digest)).slice(0, 22)
+  return bytesToBase64Url(new Uint8Array(digest)).slice(0, 22)
 }

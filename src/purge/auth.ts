@@ -5,7 +5,7 @@
  * tolerance are refused so a captured request cannot be replayed later; inside the window the purge id
  * (or, without one, {@link replayId} of the signed content) is remembered to stop replays.
  */
-import { computeSignature } from './signature.ts'
+import { computeSignature, toHex } from './signature.ts'
 import { timingSafeEqualText } from './timing-safe.ts'
 
 /** Accepted clock difference between the sender and the worker. */
@@ -76,8 +76,6 @@ export async function verifySignature(
   }
   return matched === undefined ? undefined : { timestamp: parsed.timestamp, signature: matched }
 }
-
-const toHex = (bytes: ArrayBuffer): string => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('')
 
 /**
  * The replay-guard id of a purge request that has no `id` of its own: `sig-` + hex SHA-256 of

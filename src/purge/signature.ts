@@ -13,7 +13,8 @@ export const SIGNATURE_HEADER = 'Tiercache-Signature'
 
 const encoder = new TextEncoder()
 
-const toHex = (bytes: ArrayBuffer): string =>
+/** Lower-case hex of `bytes`. */
+export const toHex = (bytes: ArrayBuffer): string =>
   Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('')
 
 const importKey = (secret: string): Promise<CryptoKey> =>
