@@ -67,19 +67,17 @@ export interface WorkerConfig {
   warnings: string[]
 }
 
-const optionalInt = (name: string, raw: string | undefined): number | undefined => {
-  if (raw === undefined || raw === '') return undefined
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`)
-  return n
-}
-
-const optionalCount = (name: string, raw: string | undefined): number | undefined => {
-  if (raw === undefined || raw === '') return undefined
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`)
-  return n
-}
+/** A reader of an integer variable that must be at least `min` (1: positive, 0: non-negative); unset or empty → undefined. */
+const optionalIntAtLeast =
+  (min: 0 | 1) =>
+  (name: string, raw: string | undefined): number | undefined => {
+    if (raw === undefined || raw === '') return undefined
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a ${min === 1 ? 'positive' : 'non-negative'} integer, got "${raw}"`)
+    return n
+  }
+const optionalInt = optionalIntAtLeast(1)
+const optionalCount = optionalIntAtLeast(0)
 
 const parseRoutes = (raw: string | undefined): RouteRule[] | undefined => {
   if (raw === undefined || raw.trim() === '') return undefined

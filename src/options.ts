@@ -4,6 +4,7 @@
  * Nothing here is read per request; a bad value fails fast with a {@link ConfigError}.
  */
 import { ConfigError } from './errors.ts'
+import { isToken } from './policy/syntax.ts'
 import type { ZonePurgeConfig } from './purge/cloudflare.ts'
 
 /** Per-user (or per-cohort) caching for a route. Off unless a route opts in. */
@@ -192,17 +193,16 @@ export interface ResolvedOptions {
 
 const MiB = 1024 * 1024
 
-const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
-  const v = value ?? fallback
-  if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${name} must be a positive integer, got ${String(value)}`)
-  return v
-}
-
-const nonNegativeInt = (name: string, value: number | undefined, fallback: number): number => {
-  const v = value ?? fallback
-  if (!Number.isInteger(v) || v < 0) throw new ConfigError(`${name} must be a non-negative integer, got ${String(value)}`)
-  return v
-}
+/** A validator of an integer option that must be at least `min` (1: positive, 0: non-negative); unset → `fallback`. */
+const integerAtLeast =
+  (min: 0 | 1) =>
+  (name: string, value: number | undefined, fallback: number): number => {
+    const v = value ?? fallback
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(`${name} must be a ${min === 1 ? 'positive' : 'non-negative'} integer, got ${String(value)}`)
+    return v
+  }
+const positiveInt = integerAtLeast(1)
+const nonNegativeInt = integerAtLeast(0)
 
 const httpUrl = (name: string, value: string): string => {
   let url: URL
@@ -231,13 +231,11 @@ const resolveRoute = (rule: RouteRule, i: number): RouteRule => {
   if (rule.perUser !== undefined && identity === undefined) {
     throw new ConfigError(`routes[${i}].perUser needs an identity: "authorization" or "cookie:<name>"`)
   }
-  if (identity !== undefined && identity !== 'authorization' && !/^cookie:[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(identity)) {
+  if (identity !== undefined && identity !== 'authorization' && !(identity.startsWith('cookie:') && isToken(identity.slice('cookie:'.length)))) {
     throw new ConfigError(`routes[${i}].perUser.identity must be "authorization" or "cookie:<name>", got "${identity}"`)
   }
   return { ...rule, tags: rule.tags ?? [], ...(rule.cohort ? { cohort: resolveCohort(rule.cohort, i) } : {}) }
 }
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 const resolveCohort = (cohort: CohortOptions, i: number): Required<CohortOptions> => {
   const names = (field: 'headers' | 'cookies' | 'query', valid: (name: string) => boolean): string[] => {
@@ -248,8 +246,8 @@ const resolveCohort = (cohort: CohortOptions, i: number): Required<CohortOptions
     return field === 'headers' ? list.map((n) => n.toLowerCase()) : list
   }
   const resolved = {
-    headers: names('headers', (n) => TOKEN.test(n)),
-    cookies: names('cookies', (n) => TOKEN.test(n)),
+    headers: names('headers', isToken),
+    cookies: names('cookies', isToken),
     query: names('query', (n) => n.length > 0 && n.length <= 256),
     maxCohorts: positiveInt(`routes[${i}].cohort.maxCohorts`, cohort.maxCohorts, 32),
   }

@@ -17,6 +17,9 @@ const LIST_DIRECTIVES = new Set(['private', 'no-cache'])
 
 type Item = { type: 'integer' | 'decimal' | 'string' | 'token' | 'bytes' | 'boolean' | 'inner-list'; value: string | boolean }
 
+/** A dictionary or parameter key (RFC 8941 §3.1.2: `key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_" / "-" / "." / "*" )`). */
+const KEY = /^[a-z*][a-z0-9_\-.*]*/
+
 /** Why parsing stopped does not matter: any error makes the whole field ignored. */
 class ParseError extends Error {}
 const fail = (): never => {
@@ -60,7 +63,7 @@ function parseDictionary(input: string): Map<string, Item> {
   let i = 0
   if (text === '') return out
   for (;;) {
-    const key = /^[a-z*][a-z0-9_\-.*]*/.exec(text.slice(i))?.[0] ?? fail()
+    const key = KEY.exec(text.slice(i))?.[0] ?? fail()
     i += key.length
     let item: Item = { type: 'boolean', value: true }
     if (text[i] === '=') {
@@ -89,7 +92,7 @@ function skipParameters(text: string, i: number): number {
   while (text[i] === ';') {
     i++
     while (text[i] === ' ') i++
-    const key = /^[a-z*][a-z0-9_\-.*]*/.exec(text.slice(i))?.[0] ?? fail()
+    const key = KEY.exec(text.slice(i))?.[0] ?? fail()
     i += key.length
     if (text[i] === '=') i = bareItem(text, i + 1).end
   }
