@@ -89,47 +89,45 @@ export function projectOnto(canonical: FileCoverageData, other: FileCoverageData
     stats.lostCovered += otherCovered.filter((covered, i) => covered && !used.has(i)).length
   }
 
-  const cStatements = values(canonical.statementMap)
-  const oStatements = values(other.statementMap)
-  const statementPairs = matchItems(
-    cStatements.map(([, r]) => ({ loc: r as Located })),
-    oStatements.map(([, r]) => ({ loc: r as Located }))
-  )
-  tally(statementPairs, oStatements.map(([k]) => (other.s[k] ?? 0) > 0))
-  const s: Record<string, number> = {}
-  cStatements.forEach(([k], i) => {
-    const o = statementPairs[i]
-    s[k] = o === undefined ? 0 : (other.s[oStatements[o]![0]] ?? 0)
-  })
+  /**
+   * One map: pairs its items, tallies the pairing, and gives each canonical item its counterpart's count
+   * (`carry(undefined, …)` when it has none).
+   */
+  const project = <M, C>(
+    canonicalMap: Record<string, M>,
+    otherMap: Record<string, M>,
+    otherCounts: Record<string, C>,
+    item: (mapping: M) => Item,
+    covered: (count: C | undefined) => boolean,
+    carry: (count: C | undefined, mapping: M) => C
+  ): Record<string, C> => {
+    const cItems = values(canonicalMap)
+    const oItems = values(otherMap)
+    const pairs = matchItems(
+      cItems.map(([, m]) => item(m)),
+      oItems.map(([, m]) => item(m))
+    )
+    tally(pairs, oItems.map(([k]) => covered(otherCounts[k])))
+    const counts: Record<string, C> = {}
+    cItems.forEach(([k, m], i) => {
+      const o = pairs[i]
+      counts[k] = carry(o === undefined ? undefined : otherCounts[oItems[o]![0]], m)
+    })
+    return counts
+  }
 
-  const cFunctions = values(canonical.fnMap)
-  const oFunctions = values(other.fnMap)
-  const functionPairs = matchItems(
-    cFunctions.map(([, fn]) => ({ loc: (fn as FunctionMapping).loc as Located })),
-    oFunctions.map(([, fn]) => ({ loc: (fn as FunctionMapping).loc as Located }))
-  )
-  tally(functionPairs, oFunctions.map(([k]) => (other.f[k] ?? 0) > 0))
-  const f: Record<string, number> = {}
-  cFunctions.forEach(([k], i) => {
-    const o = functionPairs[i]
-    f[k] = o === undefined ? 0 : (other.f[oFunctions[o]![0]] ?? 0)
-  })
-
-  const cBranches = values(canonical.branchMap)
-  const oBranches = values(other.branchMap)
+  const hits = (n: number | undefined) => (n ?? 0) > 0
+  const s = project(canonical.statementMap, other.statementMap, other.s, (r) => ({ loc: r as Located }), hits, (n) => n ?? 0)
+  const f = project(canonical.fnMap, other.fnMap, other.f, (fn: FunctionMapping) => ({ loc: fn.loc as Located }), hits, (n) => n ?? 0)
   // A branch sits where its first arm does; it pairs only with a branch of the same type and arity.
-  const branchItem = (b: BranchMapping): Item => ({ loc: (b.locations[0] ?? b.loc) as Located, kind: `${b.type}/${b.locations.length}` })
-  const branchPairs = matchItems(
-    cBranches.map(([, b]) => branchItem(b as BranchMapping)),
-    oBranches.map(([, b]) => branchItem(b as BranchMapping))
+  const b = project(
+    canonical.branchMap,
+    other.branchMap,
+    other.b,
+    (branch: BranchMapping): Item => ({ loc: (branch.locations[0] ?? branch.loc) as Located, kind: `${branch.type}/${branch.locations.length}` }),
+    (arms) => (arms ?? []).some((n) => n > 0),
+    (arms, branch) => (arms ? [...arms] : new Array<number>(branch.locations.length).fill(0))
   )
-  tally(branchPairs, oBranches.map(([k]) => (other.b[k] ?? []).some((n) => n > 0)))
-  const b: Record<string, number[]> = {}
-  cBranches.forEach(([k, branch], i) => {
-    const o = branchPairs[i]
-    const arms = (branch as BranchMapping).locations.length
-    b[k] = o === undefined ? new Array(arms).fill(0) : [...(other.b[oBranches[o]![0]] ?? new Array(arms).fill(0))]
-  })
 
   return { data: { ...canonical, s, f, b }, stats }
 }
