@@ -1,8 +1,8 @@
-import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from '@upstash/redis'
 import { cacheStatus, eventually, sendPurge, servedBy, startStack, startWorkerProcess, TEST_PURGE_SECRET, TEST_TOKEN, type Stack, type WorkerProcess } from '../support/stack.ts'
+import { rawPost } from '../support/raw-post.ts'
 import type { PurgeReceipt } from '../../src/purge/fanout.ts'
 import { signPurge } from '../../src/purge/signature.ts'
 
@@ -20,19 +20,9 @@ function postRaw(
   body: string,
   options: { chunked?: boolean; headers?: Record<string, string> } = {}
 ): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const bytes = Buffer.from(body)
-    const framing = options.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(bytes.length) }
-    const req = http.request(new URL('/__tiercache/purge', worker.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...framing, ...options.headers },
-    }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (text += chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
-    })
-    req.on('error', reject)
+  const bytes = Buffer.from(body)
+  const framing: Record<string, string> = options.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(bytes.length) }
+  return rawPost(new URL('/__tiercache/purge', worker.url), { 'content-type': 'application/json', ...framing, ...options.headers }, (req) => {
     for (let at = 0; at < bytes.length; at += 8 * 1024) req.write(bytes.subarray(at, at + 8 * 1024))
     req.end()
   })

@@ -29,6 +29,16 @@ describe('304 revalidation edge cases and only-if-cached', () => {
     const res = await from.fetch(path, { headers })
     return { res, body: await res.text(), status: cacheStatus(res), cacheStatus: res.headers.get('cache-status') ?? '' }
   }
+  /** Each tier in turn answers next: as it is (memory), memory cleared (the edge), memory and edge cleared (Redis). */
+  const tierByTier = (path: string) =>
+    [
+      ['memory', async () => {}],
+      ['edge', () => worker.clearMemory()],
+      ['redis', async () => {
+        await worker.clearMemory()
+        await worker.clearEdge(path)
+      }],
+    ] as const
   const originRequests = (path: string) => stack.origin.stats().byPath[path] ?? 0
   /** `If-None-Match` of each request the origin received for `path` after the fill, oldest first (null: none). */
   const revalidations = (path: string) =>
@@ -100,14 +110,7 @@ describe('304 revalidation edge cases and only-if-cached', () => {
     expect.soft(res.cacheStatus, 'Cache-Status claims a tier stored it').not.toMatch(/stored/)
 
     // No tier holds the merged response: whatever answers next — memory, the edge or Redis — never carries it.
-    for (const [tier, prepare] of [
-      ['memory', async () => {}],
-      ['edge', () => worker.clearMemory()],
-      ['redis', async () => {
-        await worker.clearMemory()
-        await worker.clearEdge(path)
-      }],
-    ] as const) {
+    for (const [tier, prepare] of tierByTier(path)) {
       await prepare()
       const next = await get(path)
       expect.soft(next.res.headers.get('cache-control'), `after clearing up to ${tier} (${next.cacheStatus})`).not.toBe('no-store')
@@ -185,14 +188,7 @@ describe('304 revalidation edge cases and only-if-cached', () => {
     const path = '/public/oic-hit'
     const first = await filled(path)
     const onlyIfCached = { ...IDENTITY, 'cache-control': 'only-if-cached' }
-    for (const [tier, prepare] of [
-      ['memory', async () => {}],
-      ['edge', () => worker.clearMemory()],
-      ['redis', async () => {
-        await worker.clearMemory()
-        await worker.clearEdge(path)
-      }],
-    ] as const) {
+    for (const [tier, prepare] of tierByTier(path)) {
       await prepare()
       const res = await get(path, onlyIfCached)
       expect.soft(res.res.status, `${tier}: ${res.cacheStatus}`).toBe(200)

@@ -15,22 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { projectRoot } from '../../scripts/build-worker.ts'
 import { freePort } from '../scripts/upstash-local/helpers.ts'
 import { eventually, startStack, TEST_PURGE_SECRET, TEST_TOKEN, type Stack } from '../support/stack.ts'
+import { rawPost } from '../support/raw-post.ts'
 import { signPurge } from '../../src/purge/signature.ts'
 
 /** Sends `body` (a string, or a byte count for a chunked body of `a`s) and returns status and text. */
 function post(base: string, pathname: string, body: string | number, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const chunked = typeof body === 'number'
-    const req = http.request(new URL(pathname, base), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(chunked ? { 'transfer-encoding': 'chunked' } : {}), ...headers },
-    }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (text += chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
-    })
-    req.on('error', reject)
+  const chunked = typeof body === 'number'
+  return rawPost(new URL(pathname, base), { 'content-type': 'application/json', ...(chunked ? { 'transfer-encoding': 'chunked' } : {}), ...headers }, (req) => {
     if (chunked) {
       const chunk = Buffer.alloc(8 * 1024, 'a')
       for (let sent = 0; sent < body; sent += chunk.length) req.write(chunk.subarray(0, Math.min(chunk.length, body - sent)))
