@@ -3,7 +3,7 @@
  * into {@link TieredCacheOptions} once per isolate. Every variable is documented in the README table.
  */
 import { ConfigError } from './errors.ts'
-import { resolveOptions, validateHttpUrl, type ResolvedOptions, type RouteRule } from './options.ts'
+import { resolveOptions, validateHttpUrl, type ResolvedOptions, type RouteRule, type TieredCacheOptions } from './options.ts'
 
 /** Bindings and vars of the deployable worker (`wrangler.toml` [vars] + `wrangler secret put`). */
 export interface Env {
@@ -104,18 +104,19 @@ const readCloudflare = (env: Env, warnings: string[]) => {
   }
 }
 
-/** Reads and validates the worker's environment. Throws {@link ConfigError} on the first bad value. */
-export function readWorkerConfig(env: Env): WorkerConfig {
-  if (!env.ORIGIN_URL) throw new ConfigError('ORIGIN_URL is required (set it in wrangler.toml [vars])')
-  const originUrl = validateHttpUrl('ORIGIN_URL', env.ORIGIN_URL)
-  const warnings: string[] = []
+/**
+ * The engine options the environment gives (Redis, memory, edge, δ, leases, routes, zone purge), without
+ * the worker's own settings (`ORIGIN_URL`, purge secrets). The data API builds its engine from these when no
+ * middleware offered one. Throws {@link ConfigError} on the first bad value.
+ */
+export function engineOptionsFromEnv(env: Env, warnings: string[] = []): TieredCacheOptions {
   const hasUrl = Boolean(env.UPSTASH_REDIS_REST_URL)
   const hasToken = Boolean(env.UPSTASH_REDIS_REST_TOKEN)
   if (hasUrl !== hasToken) {
     throw new ConfigError('set both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or neither')
   }
   if (!hasUrl) warnings.push('Redis tier off: UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN are not set')
-  const options = resolveOptions({
+  return {
     redis: hasUrl
       ? {
           url: env.UPSTASH_REDIS_REST_URL as string,
@@ -134,7 +135,15 @@ export function readWorkerConfig(env: Env): WorkerConfig {
     routes: parseRoutes(env.ROUTES),
     internalPrefix: env.INTERNAL_PREFIX || undefined,
     cloudflare: readCloudflare(env, warnings),
-  })
+  }
+}
+
+/** Reads and validates the worker's environment. Throws {@link ConfigError} on the first bad value. */
+export function readWorkerConfig(env: Env): WorkerConfig {
+  if (!env.ORIGIN_URL) throw new ConfigError('ORIGIN_URL is required (set it in wrangler.toml [vars])')
+  const originUrl = validateHttpUrl('ORIGIN_URL', env.ORIGIN_URL)
+  const warnings: string[] = []
+  const options = resolveOptions(engineOptionsFromEnv(env, warnings))
   const secrets = [env.PURGE_SECRET, env.PURGE_SECRET_PREVIOUS].filter((s): s is string => Boolean(s))
   if (secrets.some((s) => s.length < 16)) throw new ConfigError('PURGE_SECRET / PURGE_SECRET_PREVIOUS must be at least 16 characters')
   if (secrets.length === 0) warnings.push('purge webhook off: PURGE_SECRET is not set')

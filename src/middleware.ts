@@ -6,6 +6,7 @@ import { createEngine, type Engine } from './engine.ts'
 import { resolveOptions, type TieredCacheOptions } from './options.ts'
 import { keyParts, matchRoute } from './routes.ts'
 import type { Produce, WaitUntil } from './stack/stack.ts'
+import { attachEngine, offerIsolateEngine } from './isolate-engine.ts'
 
 /** Middleware options: the engine's options plus where misses are answered from. */
 export interface TieredCacheMiddlewareOptions extends TieredCacheOptions {
@@ -30,6 +31,12 @@ const waitUntilOf = (c: Context): WaitUntil => {
 }
 
 /**
+ * Options computed from the Worker's env (`c.env`), for a middleware created at module level, before any
+ * env exists. Called once per isolate, on its first request; the result is validated then.
+ */
+export type TieredCacheOptionsFactory<E = any> = (env: E) => TieredCacheMiddlewareOptions
+
+/**
  * Tiered cache middleware.
  *
  * Every GET/HEAD is answered from the cheapest tier with a usable copy (RFC 9111 shared-cache rules);
@@ -37,15 +44,40 @@ const waitUntilOf = (c: Context): WaitUntil => {
  * Responses carry `Cache-Status` (RFC 9211), `Age` and `Server-Timing`.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9111
- * @param options - {@link TieredCacheMiddlewareOptions}; validated here, once.
- * @throws {ConfigError} when an option is invalid
+ * The first tieredCache created in an isolate also serves `dataCache(c)` (tiercache/data): one memory
+ * tier, edge cache, Redis client and purge-log view for both.
+ *
+ * @param options - {@link TieredCacheMiddlewareOptions}, validated here, once; or a function of the Worker's
+ *   env returning them, called and validated once per isolate on its first request.
+ * @throws {ConfigError} when an option is invalid (from the isolate's first request, for a factory)
  * @example
  * const app = new Hono<{ Bindings: Env }>()
- * app.use('/api/*', tieredCache({ redis: { url, token }, routes: [{ pattern: '/api/', ttl: 30 }] }))
+ * app.use('/api/*', tieredCache((env) => ({
+ *   redis: { url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN },
+ *   routes: [{ pattern: '/api/', ttl: 30 }],
+ * })))
  * app.get('/api/products', (c) => c.json(products, 200, { 'cache-control': 'public, max-age=60' }))
  */
-export function tieredCache(options: TieredCacheMiddlewareOptions = {}): MiddlewareHandler {
-  return tieredCacheWithEngine(createEngine(resolveOptions(options)), options.origin)
+export function tieredCache<E = any>(options: TieredCacheMiddlewareOptions | TieredCacheOptionsFactory<E> = {}): MiddlewareHandler {
+  if (typeof options !== 'function') {
+    const engine = createEngine(resolveOptions(options))
+    offerIsolateEngine(() => engine)
+    return tieredCacheWithEngine(engine, options.origin)
+  }
+  let built: { engine: Engine; handler: MiddlewareHandler } | undefined
+  // Resolved once: a factory that throws (a missing variable) fails each request with its ConfigError
+  // until the isolate is replaced, like the deployable worker's configuration.
+  const build = (env: unknown): { engine: Engine; handler: MiddlewareHandler } => {
+    if (built) return built
+    const resolved = options(env as E)
+    const engine = createEngine(resolveOptions(resolved))
+    built = { engine, handler: tieredCacheWithEngine(engine, resolved.origin) }
+    return built
+  }
+  offerIsolateEngine((env) => build(env).engine)
+  return function tieredCache(c: Context, next: Next) {
+    return build(c.env).handler(c, next)
+  } as MiddlewareHandler
 }
 
 /**
@@ -67,6 +99,8 @@ export function tieredCacheWithEngine(engine: Engine, origin?: Produce): Middlew
       (async () => {
         if (produced) throw new Error('tiercache: the downstream handler can only run once per request')
         produced = true
+        // The handler's dataCache(c) calls share this engine (src/isolate-engine.ts).
+        attachEngine(c, engine)
         await next()
         return c.res
       })

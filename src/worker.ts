@@ -12,6 +12,7 @@ import { tieredCacheWithEngine } from './middleware.ts'
 import { buildOriginRequest, fetchOrigin } from './origin.ts'
 import { internalRoutes } from './internal.ts'
 import { stripUnkeyedHeaders } from './policy/key.ts'
+import { offerIsolateEngine } from './isolate-engine.ts'
 
 /** Everything the worker keeps per isolate, rebuilt only if the env object changes. */
 interface Isolate {
@@ -36,6 +37,10 @@ function isolateFor(env: Env): Isolate {
   isolate = { env, config, engine, cache: tieredCacheWithEngine(engine, origin), internal: internalRoutes(config, engine) }
   return isolate
 }
+
+// A worker that also answers with `dataCache(c)` (tiercache/data) uses this engine: one memory tier and
+// purge-log view per isolate for both.
+offerIsolateEngine((env) => isolateFor(env as Env).engine)
 
 // One catch-all route: LinearRouter matches `*` with a string compare, where the default router runs a
 // regular expression over every path (measurable on a memory hit, `npm run bench:profile`).

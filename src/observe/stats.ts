@@ -32,6 +32,20 @@ export type StatName =
   | 'log_read_failures'
   | 'log_reads_skipped'
   | 'log_resyncs'
+  // The data API (src/data): calls, hits per tier, loader runs and their failures, stale values returned,
+  // background refreshes (stale-while-revalidate and early), writes (set, delete, deleteByTag, clear).
+  | 'data_requests'
+  | 'data_memory_hits'
+  | 'data_edge_hits'
+  | 'data_redis_hits'
+  | 'data_negative_hits'
+  | 'data_loads'
+  | 'data_load_errors'
+  | 'data_load_timeouts'
+  | 'data_stale_served'
+  | 'data_refreshes'
+  | 'data_early_refreshes'
+  | 'data_writes'
 
 export class Stats {
   readonly #counters = new Map<string, number>()

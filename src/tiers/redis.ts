@@ -298,6 +298,15 @@ export class RedisTier implements SharedTier {
     )
   }
 
+  /**
+   * Takes `key`'s fill lease for `leaseToken` when nobody holds it (`SET NX PX`): a background refresh of a
+   * value that is still stored, so one isolate refreshes it rather than every isolate that sees it age.
+   */
+  async tryLease(key: string, leaseToken: string, leaseMs: number): Promise<boolean> {
+    const result = await this.#call('lease', () => this.#client.set(this.#leaseKey(key), leaseToken, { nx: true, px: leaseMs }))
+    return result === 'OK'
+  }
+
   /** Releases `key`'s fill lease if `leaseToken` still holds it, so the next fetcher need not wait it out. */
   async releaseLease(key: string, leaseToken: string): Promise<void> {
     await this.#call('release-lease', () => this.#scripts.release.run(this.#client, [this.#leaseKey(key)], [leaseToken]))
