@@ -64,6 +64,8 @@ export interface StackOptions {
    * e.g. a child process in front of a redis-server the test may freeze (test/support/redis-trouble.ts).
    */
   redis?: { url: string; token: string }
+  /** The bundled worker to run. @default the deployable worker (dist/worker.js) */
+  scriptPath?: string
 }
 
 /**
@@ -83,13 +85,13 @@ export const cacheKeyOf = (path: string): string => {
 export const edgeUrl = (path: string): string => `http://tiercache.test/__tiercache/edge/${encodeURIComponent(cacheKeyOf(path))}`
 
 /** Starts a worker process (workerd) running the bundle with `bindings`. */
-export async function startWorkerProcess(bindings: Record<string, string>): Promise<WorkerProcess> {
+export async function startWorkerProcess(bindings: Record<string, string>, scriptPath = workerBundlePath): Promise<WorkerProcess> {
   const mf = new MiniflareWithCoverage({
     // Never the default 8787: tests must not take the port `npm run dev` uses.
     host: '127.0.0.1',
     port: 0,
     modules: true,
-    scriptPath: workerBundlePath,
+    scriptPath,
     compatibilityDate: '2026-07-01',
     bindings,
   })
@@ -150,7 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     prefix,
     workers,
     async startWorker(vars = {}) {
-      const worker = await startWorkerProcess({ ...baseVars(), ...vars })
+      const worker = await startWorkerProcess({ ...baseVars(), ...vars }, options.scriptPath)
       workers.push(worker)
       return worker
     },
