@@ -139,7 +139,8 @@ export class DataCache {
       if (result !== 'timeout' && result.kind === 'value') {
         stats.record('collapsed')
         if (result.value.ok) {
-          call.outcome = 'collapsed'
+          // `collapsed`: waited for the leader's loader; `collapsed-hit`: only for its read of a slower tier.
+          call.outcome = result.value.loaded ? 'collapsed' : 'collapsed-hit'
           return result.value.entry
         }
         if (servesOnError(call, stale, options.now())) return serveStale(call, stale, 'stale-if-error')
@@ -151,7 +152,7 @@ export class DataCache {
     let outcome: Outcome = { ok: false, error: new Error('tiercache: the loader did not finish') }
     try {
       const entry = await this.#fetch(call, loader, stale)
-      outcome = { ok: true, entry }
+      outcome = { ok: true, entry, loaded: call.outcome === 'loaded' || call.outcome === 'collapsed' }
       now = options.now()
       if (kindOf(entry) === 'none' && call.outcome !== 'loaded') stats.record('data_negative_hits')
       return entry
@@ -182,7 +183,7 @@ export class DataCache {
   #maybeRefreshEarly(call: Call, entry: CacheEntry, loader: () => unknown, now: number): void {
     if (!shouldRefreshEarly(entry, call.options.beta, now)) return
     call.engine.stats.record('data_early_refreshes')
-    refreshInBackground(call, loader, undefined)
+    refreshInBackground(call, loader, undefined, entry)
   }
 
   /** The fresh entry at the call's key from the first tier that has one, filling the tiers above. */

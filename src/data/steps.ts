@@ -27,7 +27,7 @@ export interface Background {
 }
 
 /** What a finished flight leaves its waiters: the entry, or the loader's error (plain data, src/coherence/flight.ts). */
-export type Outcome = { ok: true; entry: CacheEntry } | { ok: false; error: unknown }
+export type Outcome = { ok: true; entry: CacheEntry; loaded: boolean } | { ok: false; error: unknown }
 
 /** Per engine: the data API's single-flight table and the keys being refreshed in the background. */
 export interface DataRuntime {
@@ -350,7 +350,7 @@ export function store(call: Call, entry: CacheEntry, leaseToken: string | undefi
  * isolates (the Redis fill lease, taken here unless the caller already holds it). Errors are counted, never
  * thrown: the caller already has its value.
  */
-export function refreshInBackground(call: Call, loader: () => unknown, leaseToken: string | undefined): void {
+export function refreshInBackground(call: Call, loader: () => unknown, leaseToken: string | undefined, current?: CacheEntry): void {
   const { engine } = call
   const runtime = runtimeOf(engine)
   if (runtime.refreshing.has(call.tierKey)) return
@@ -360,6 +360,9 @@ export function refreshInBackground(call: Call, loader: () => unknown, leaseToke
     let token = leaseToken
     const redis = engine.tiers.redis
     if (!token && redis && !redis.unavailableReason(engine.options.now())) {
+      // An early refresh of a value still fresh here: another isolate may have refreshed it already. Taking
+      // its copy costs one read, where loading again would cost the loader.
+      if (current && (await adoptNewer(call, current))) return
       token = crypto.randomUUID()
       const taken = await redis.tryLease(call.tierKey, token, engine.options.leaseMs)
       engine.stats.record('redis_requests')
@@ -372,6 +375,17 @@ export function refreshInBackground(call: Call, loader: () => unknown, leaseToke
     .catch(() => engine.stats.record('data_load_errors'))
     .finally(() => runtime.refreshing.delete(call.tierKey))
   call.background.waitUntil(work)
+}
+
+/** Fills memory with Redis's copy when it is fresher than `current`; true if it did. */
+async function adoptNewer(call: Call, current: CacheEntry): Promise<boolean> {
+  const { engine } = call
+  const found = asFound(call, await engine.tiers.redis!.get(call.tierKey))
+  engine.stats.record('redis_requests')
+  const now = engine.options.now()
+  if (!found || found.entry.bornAt <= current.bornAt || usability(found.entry, found.verdict, now) !== 'fresh') return false
+  fillMemory(call, found.entry, now)
+  return true
 }
 
 /**
