@@ -320,7 +320,7 @@ export class DataCache {
     // Checked now, so a mistake shows at start-up rather than on the first call.
     resolveEntryOptions(entryOptions, this.#setup.defaults)
     const keyOf = key ?? ((...args: A) => `${fn.name}(${argumentsKey(args)})`)
-    return (...args: A) => this.getOrSet(keyOf(...args), () => fn(...args), entryOptions)
+    return async (...args: A) => this.getOrSet(keyOf(...args), () => fn(...args), entryOptions)
   }
 }
 
