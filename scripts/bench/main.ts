@@ -134,8 +134,9 @@ async function main(options: BenchOptions): Promise<void> {
   await baselineAndTierScenarios(run)
   const zipf = run.want('zipf') || run.want('origin-80ms') ? await zipfScenarios(run) : undefined
   const { stampede, purge } = await coherenceScenarios(run)
+  await dataScenarios(run, { url: stack.upstash.url, prefix: redisPrefix })
 
-  const order = ['node-constant', 'constant-worker', 'constant-worker-entry', 'hono-cache', 'origin', 'memory-hit', 'memory-hit-entry', 'memory-hit-user', 'edge-hit', 'redis-hit', 'redis-hit-user', 'miss', 'zipf', 'zipf-paced', 'zipf-no-edge', 'origin-80ms']
+  const order = ['node-constant', 'constant-worker', 'constant-worker-entry', 'hono-cache', 'origin', 'memory-hit', 'memory-hit-entry', 'memory-hit-user', 'edge-hit', 'redis-hit', 'redis-hit-user', 'miss', 'zipf', 'zipf-paced', 'zipf-no-edge', 'origin-80ms', 'data-memory-hit', 'data-map', 'data-redis-hit', 'data-upstash-get']
   run.scenarios.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
 
   await deleteKeys()
@@ -380,6 +381,69 @@ async function baselineAndTierScenarios(run: Run): Promise<void> {
     })
   }
   if (main) await main.stop()
+}
+
+/**
+ * The data API (tiercache/data) against what a Worker author would write without it, in one worker bundle
+ * (scripts/bench/baselines/data-worker.ts), repetitions interleaved: a `getOrSet` memory hit against a plain
+ * `Map` lookup, and a `getOrSet` Redis hit (memory admits nothing, `EDGE_CACHE=off`) against a bare
+ * `@upstash/redis` `GET` of the same JSON. Both answer the value as JSON; the Redis pair rotates over
+ * pre-warmed keys, so no request joins another's flight.
+ */
+async function dataScenarios(run: Run, redis: { url: string; prefix: string }): Promise<void> {
+  const { options, ctx, bundles, logDir, notes, scenarios, want } = run
+  const start = (name: string, extra: Record<string, string> = {}) =>
+    startWorker({
+      name,
+      scriptPath: bundles.data,
+      bindings: { UPSTASH_REDIS_REST_URL: redis.url, UPSTASH_REDIS_REST_TOKEN: UPSTASH_TOKEN, REDIS_PREFIX: redis.prefix, REDIS_TIMEOUT_MS: String(options.redisTimeoutMs), ...extra },
+      logFile: path.join(logDir, `${name}.log`),
+    })
+  const fixed = (p: string) => ({ path: () => p, pathLabel: p, connections: options.connections, headers: WORKER_HEADERS })
+  if (want('data-memory-hit') || want('data-map')) {
+    const worker = await start('data-memory')
+    for (const p of ['/get-or-set/hot', '/map/hot']) await worker.get(p)
+    const hit = await worker.get('/get-or-set/hot')
+    if (!/desc="memory-hit"/.test(hit.header('server-timing') ?? '')) notes.push(`data-memory: the warm getOrSet was not a memory hit (${hit.header('server-timing')}).`)
+    const pair: ThroughputDefinition[] = []
+    if (want('data-memory-hit')) {
+      pair.push({ ...fixed('/get-or-set/hot'), id: 'data-memory-hit', title: 'data API getOrSet memory hit', group: 'tiercache', description: 'dataCache(c).getOrSet of one warm key answered from the memory tier, the value sent as JSON (it is decoded per call, so callers get their own copy).', url: worker.url, cpu: [worker], offload: false })
+    }
+    if (want('data-map')) {
+      pair.push({ ...fixed('/map/hot'), id: 'data-map', title: 'plain Map lookup', group: 'baseline', description: 'The same value from a module-scope Map in the same worker, sent as JSON: the cheapest in-isolate cache.', url: worker.url, cpu: [worker], offload: false })
+    }
+    scenarios.push(...(await runInterleaved(ctx, pair, options.pairedReps)))
+    await worker.stop()
+  }
+  if (want('data-redis-hit') || want('data-upstash-get')) {
+    const worker = await start('data-redis', { MEMORY_MAX_BYTES: NO_MEMORY_BUDGET, EDGE_CACHE: 'off' })
+    const keys = Array.from({ length: options.rotatingKeys }, (_, i) => `k${i}`)
+    for (const k of keys) {
+      await worker.get(`/get-or-set/${k}`)
+      await worker.get(`/seed/${k}`, { method: 'POST' })
+    }
+    await sleep(300)
+    const hit = await worker.get(`/get-or-set/${keys[0]}`)
+    if (!/desc="redis-hit"/.test(hit.header('server-timing') ?? '')) notes.push(`data-redis: the warm getOrSet was not a Redis hit (${hit.header('server-timing')}).`)
+    const rotating = (route: string) => ({
+      path: () => {
+        let i = 0
+        return () => `${route}${keys[i++ % keys.length]}`
+      },
+      pathLabel: `${route}k{0..${keys.length - 1}}`,
+      connections: options.connections,
+      headers: WORKER_HEADERS,
+    })
+    const pair: ThroughputDefinition[] = []
+    if (want('data-redis-hit')) {
+      pair.push({ ...rotating('/get-or-set/'), id: 'data-redis-hit', title: 'data API getOrSet Redis hit', group: 'tiercache', description: `Memory admits nothing and \`EDGE_CACHE=off\`: every getOrSet is one Upstash request (the lookup script), ${keys.length} pre-warmed keys in rotation.`, url: worker.url, cpu: [worker], offload: false })
+    }
+    if (want('data-upstash-get')) {
+      pair.push({ ...rotating('/upstash-get/'), id: 'data-upstash-get', title: 'bare @upstash/redis GET', group: 'baseline', description: `The same JSON read with a default \`@upstash/redis\` client's \`get\` in the same worker, ${keys.length} keys in rotation.`, url: worker.url, cpu: [worker], offload: false })
+    }
+    scenarios.push(...(await runInterleaved(ctx, pair, options.pairedReps)))
+    await worker.stop()
+  }
 }
 
 /**

@@ -93,6 +93,10 @@ export const SCENARIO_IDS = [
   'zipf-no-edge',
   'stampede',
   'purge',
+  'data-memory-hit',
+  'data-map',
+  'data-redis-hit',
+  'data-upstash-get',
 ] as const
 
 export const USAGE = `usage: npm run bench [-- options]

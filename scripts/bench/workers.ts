@@ -27,20 +27,22 @@ export interface Bundles {
   tiercache: string
   constant: string
   honoCache: string
+  data: string
 }
 
 /** Same date the integration tests use. */
 export const COMPATIBILITY_DATE = '2026-07-01'
 
-/** Builds the three worker bundles the benchmark runs. */
+/** Builds the worker bundles the benchmark runs. */
 export async function buildBundles(): Promise<Bundles> {
   const out = (name: string) => path.join(projectRoot, 'dist', 'bench', `${name}.js`)
-  const [tiercache, constant, honoCache] = await Promise.all([
+  const [tiercache, constant, honoCache, data] = await Promise.all([
     buildWorker('src/worker.ts', out('tiercache')),
     buildWorker('scripts/bench/baselines/constant-worker.ts', out('constant')),
     buildWorker('scripts/bench/baselines/hono-cache-worker.ts', out('hono-cache')),
+    buildWorker('scripts/bench/baselines/data-worker.ts', out('data')),
   ])
-  return { tiercache, constant, honoCache }
+  return { tiercache, constant, honoCache, data }
 }
 
 /** What the worker service needs: which script, under which name, with which vars. */
