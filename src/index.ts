@@ -2,7 +2,7 @@
  * @module tiercache: the public surface for worker authors.
  * The deployable worker is `src/worker.ts`; this barrel is for using the engine in your own Hono app.
  */
-export { tieredCache, type TieredCacheMiddlewareOptions } from './middleware.ts'
+export { tieredCache, type TieredCacheMiddlewareOptions, type TieredCacheOptionsFactory } from './middleware.ts'
 export type { TieredCacheOptions, RouteRule, MemoryTierOptions, EdgeTierOptions, RedisTierOptions, PerUserOptions, CohortOptions } from './options.ts'
 export { identityHash } from './routes.ts'
 export { signPurge, computeSignature, SIGNATURE_HEADER } from './purge/signature.ts'
