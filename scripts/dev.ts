@@ -6,9 +6,15 @@
  *
  * To use a real Upstash database instead of the local one, export UPSTASH_REDIS_REST_URL and
  * UPSTASH_REDIS_REST_TOKEN before running it.
+ *
+ * `npm run dev -- --global [--primary-latency-ms 80] [--replica-latency-ms 3] [--replication-lag-ms 500]`
+ * runs a local Upstash Global database instead: a primary and a read replica of its own (README "Upstash
+ * Global"); the knobs can be changed while it runs through `POST <upstash>/__control/global`.
  */
 import { spawn } from 'node:child_process'
 import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { startUpstashGlobal } from './upstash-local/global.ts'
 import { ensureRedisOrExit } from './lib/redis-process.ts'
 import { startUpstashLocal, type UpstashLocal } from './upstash-local/server.ts'
 import { startDemoOrigin, type DemoOrigin } from './demo-origin/server.ts'
@@ -27,6 +33,23 @@ const DEV_ROUTES = JSON.stringify([
 
 const DEV_PURGE_SECRET = 'tiercache-dev-purge-secret'
 
+/** `--global` and its knobs (ms); anything else on the command line is an error. */
+const { values: flags } = parseArgs({
+  options: {
+    global: { type: 'boolean' },
+    'primary-latency-ms': { type: 'string' },
+    'replica-latency-ms': { type: 'string' },
+    'replication-lag-ms': { type: 'string' },
+  },
+})
+const knob = (name: 'primary-latency-ms' | 'replica-latency-ms' | 'replication-lag-ms'): number => {
+  const text = flags[name] ?? '0'
+  if (!/^\d+$/.test(text)) throw new Error(`--${name} must be a whole number of ms, e.g. --${name} 80; got ${JSON.stringify(text)}`)
+  if (flags.global !== true && flags[name] !== undefined) throw new Error(`--${name} needs --global`)
+  return Number(text)
+}
+const globalKnobs = { primaryLatencyMs: knob('primary-latency-ms'), replicaLatencyMs: knob('replica-latency-ms'), lagMs: knob('replication-lag-ms') }
+
 const cleanups: Array<() => Promise<void>> = []
 let stopping = false
 async function stopAll(code: number): Promise<never> {
@@ -44,7 +67,14 @@ let upstashUrl = process.env.UPSTASH_REDIS_REST_URL ?? ''
 let upstashToken = process.env.UPSTASH_REDIS_REST_TOKEN ?? ''
 
 try {
-  if (!externalUpstash) {
+  if (!externalUpstash && flags.global === true) {
+    const upstash = await startUpstashGlobal({ port: UPSTASH_PORT, token: DEV_TOKEN, ...globalKnobs })
+    cleanups.push(() => upstash.close())
+    upstashUrl = upstash.url
+    upstashToken = DEV_TOKEN
+    console.log(`redis (global)   primary redis://127.0.0.1:${upstash.primary.port}, replica redis://127.0.0.1:${upstash.replica.port} (started by npm run dev)`)
+    console.log(`upstash (local)  ${upstash.url}   knobs: ${JSON.stringify(upstash.globalKnobs())} at ${upstash.url}/__control/global`)
+  } else if (!externalUpstash) {
     const redis = await ensureRedisOrExit()
     cleanups.push(() => redis.stop())
     const upstash: UpstashLocal = await startUpstashLocal({ port: UPSTASH_PORT, token: DEV_TOKEN, redisHost: redis.host, redisPort: redis.port })

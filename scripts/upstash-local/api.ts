@@ -24,7 +24,7 @@ export type ApiResult = { readonly status: number; readonly json: string; readon
  */
 export async function executePlan(backend: RedisBackend, role: Role, plan: Plan, base64: boolean): Promise<ApiResult> {
   const table = await backend.commandTable()
-  const wrote = plan.commands.some((command) => isWrite(command, table))
+  const wrote = planWrites(plan, table)
   switch (plan.kind) {
     case 'path':
       checkPathCommand(plan.commands[0], table)
@@ -89,6 +89,11 @@ function checkPathCommand(command: Command, table: CommandTable): void {
   if (refusalOf(command) === undefined && !table.has(name)) {
     throw new HttpError(404, `ERR not found: /${name} is neither an endpoint nor a Redis command`)
   }
+}
+
+/** Whether any command of `plan` may write (what global mode sends to the primary). */
+export function planWrites(plan: Plan, table: CommandTable): boolean {
+  return plan.commands.some((command) => isWrite(command, table))
 }
 
 /** Anything not flagged `readonly` by Redis counts as a write; unknown commands too. */

@@ -28,6 +28,8 @@ export type Stats = {
   readonly commands: number
   /** Requests per endpoint: `/`, `/pipeline`, `/multi-exec`, or `/<command>` for the path form. */
   readonly byPath: Readonly<Record<string, number>>
+  /** Global mode only: requests served by the `primary` and by the `replica`. */
+  readonly byNode?: Readonly<Record<string, number>>
 }
 
 /** What the HTTP layer should do with an API request after the fault has been applied. */
@@ -41,10 +43,16 @@ export class ControlState {
   #requests = 0
   #commands = 0
   #byPath = new Map<string, number>()
+  /** Present in global mode only, so single-region stats keep their shape. */
+  #byNode: Map<string, number> | undefined
   #closed = false
   /** Resolvers of requests parked by `hang`, released when the fault changes or the server closes. */
   readonly #parked = new Set<() => void>()
   readonly #timers = new Set<NodeJS.Timeout>()
+
+  constructor(options: { global?: boolean } = {}) {
+    if (options.global === true) this.#byNode = new Map()
+  }
 
   /** Current fault. */
   get fault(): Fault {
@@ -63,6 +71,11 @@ export class ControlState {
     this.#byPath.set(key, (this.#byPath.get(key) ?? 0) + 1)
   }
 
+  /** Global mode: counts a request served by `node`. */
+  countNode(node: string): void {
+    this.#byNode?.set(node, (this.#byNode.get(node) ?? 0) + 1)
+  }
+
   /** Counts the commands of a well-formed request. */
   countCommands(count: number): void {
     this.#commands += count
@@ -70,7 +83,8 @@ export class ControlState {
 
   /** A snapshot of the counters. */
   stats(): Stats {
-    return { requests: this.#requests, commands: this.#commands, byPath: Object.fromEntries(this.#byPath) }
+    const stats = { requests: this.#requests, commands: this.#commands, byPath: Object.fromEntries(this.#byPath) }
+    return this.#byNode === undefined ? stats : { ...stats, byNode: Object.fromEntries(this.#byNode) }
   }
 
   /** Zeroes the counters. */
@@ -78,6 +92,7 @@ export class ControlState {
     this.#requests = 0
     this.#commands = 0
     this.#byPath = new Map()
+    if (this.#byNode !== undefined) this.#byNode = new Map()
   }
 
   /**

@@ -12,6 +12,7 @@ import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { UpstashLocalConfigError, parseRedisUrl } from './options.ts'
+import { startUpstashGlobal } from './global.ts'
 import { startUpstashLocal } from './server.ts'
 import type { UpstashLocalOptions } from './options.ts'
 import type { UpstashLocal } from './server.ts'
@@ -27,10 +28,20 @@ export const USAGE = `Usage: node scripts/upstash-local/main.ts --token <token> 
   --db <n>                 Redis database index               env UPSTASH_LOCAL_DB      (default 0)
   --base-path <path>       REST URL path prefix, e.g. /upstash env UPSTASH_LOCAL_BASE_PATH
   --max-body-bytes <n>     request size limit                 env UPSTASH_LOCAL_MAX_BODY_BYTES (default 10 MiB)
+
+Global mode (Upstash Global: a primary and a read replica of its own, redis-servers on free ports):
+  --global                 start them; --redis and --db do not apply
+  --primary-latency-ms <n> added to every request the primary serves (a far region)   (default 0)
+  --replica-latency-ms <n> added to every request the replica serves (the near region) (default 0)
+  --replication-lag-ms <n> delay on the replication link                              (default 0)
+  (all three can be changed while running: POST /__control/global {"lagMs":500})
 `
 
+/** Server options, and in global mode (`--global`) the replication lag to start with. */
+export type CliOptions = UpstashLocalOptions & { readonly global?: { readonly lagMs: number } }
+
 /** Builds server options from argv and the environment; throws {@link UpstashLocalConfigError} on mistakes. */
-export function optionsFromCli(argv: readonly string[], env: NodeJS.ProcessEnv): UpstashLocalOptions {
+export function optionsFromCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliOptions {
   let values: Record<string, string | boolean | undefined>
   try {
     values = parseArgs({
@@ -46,6 +57,10 @@ export function optionsFromCli(argv: readonly string[], env: NodeJS.ProcessEnv):
         db: { type: 'string' },
         'base-path': { type: 'string' },
         'max-body-bytes': { type: 'string' },
+        global: { type: 'boolean' },
+        'primary-latency-ms': { type: 'string' },
+        'replica-latency-ms': { type: 'string' },
+        'replication-lag-ms': { type: 'string' },
         help: { type: 'boolean' },
       },
     }).values
@@ -62,7 +77,17 @@ export function optionsFromCli(argv: readonly string[], env: NodeJS.ProcessEnv):
   const { host: redisHost, port: redisPort, ...fromUrl } = parseRedisUrl(redis.includes('://') ? redis : `redis://${redis}`)
   const db = pick('db', 'UPSTASH_LOCAL_DB')
   const maxBodyBytes = pick('max-body-bytes', 'UPSTASH_LOCAL_MAX_BODY_BYTES')
+  const knobs = ['primary-latency-ms', 'replica-latency-ms', 'replication-lag-ms'].filter((flag) => values[flag] !== undefined)
+  if (values.global !== true && knobs.length > 0) throw new UpstashLocalConfigError(`--${knobs[0]} needs --global`)
+  if (values.global === true && (values.redis !== undefined || values.db !== undefined)) {
+    throw new UpstashLocalConfigError('--global starts its own primary and replica: leave out --redis and --db')
+  }
+  const knob = (flag: string) => (typeof values[flag] === 'string' ? number(`--${flag}`, values[flag] as string) : 0)
+  const global = values.global === true
+    ? { global: { lagMs: knob('replication-lag-ms') }, primaryLatencyMs: knob('primary-latency-ms'), replicaLatencyMs: knob('replica-latency-ms') }
+    : {}
   return {
+    ...global,
     token,
     readOnlyToken: pick('read-only-token', 'UPSTASH_LOCAL_READONLY_TOKEN'),
     port: number('--port', pick('port', 'UPSTASH_LOCAL_PORT') ?? '8079'),
@@ -87,7 +112,15 @@ async function main(): Promise<void> {
   }
   let server: UpstashLocal
   try {
-    server = await startUpstashLocal(optionsFromCli(argv, process.env))
+    const { global, ...options } = optionsFromCli(argv, process.env)
+    if (global === undefined) {
+      server = await startUpstashLocal(options)
+    } else {
+      const { redisHost: _host, redisPort: _port, redisUrl: _url, db: _db, ...rest } = options
+      const db = await startUpstashGlobal({ ...rest, lagMs: global.lagMs })
+      process.stdout.write(`upstash-local global mode: primary redis :${db.primary.port}, replica redis :${db.replica.port}, knobs ${JSON.stringify(db.globalKnobs())}\n`)
+      server = db
+    }
   } catch (error) {
     const usage = error instanceof UpstashLocalConfigError ? `\n\n${USAGE}` : ''
     process.stderr.write(`upstash-local: ${(error as Error).message}${usage}\n`)

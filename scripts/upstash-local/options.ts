@@ -35,6 +35,18 @@ export type UpstashLocalOptions = {
   readonly maxConnections?: number
   /** How long to wait for Redis before answering 500 (§7 H9). @default 1000 */
   readonly connectTimeoutMs?: number
+  /**
+   * Global mode (Upstash Global, see `replication.ts`): the read replica of `redis*`, which then plays the
+   * primary. Read-only requests are served by the replica, the rest by the primary; sync tokens are
+   * replication offsets. @default none (single region: every request goes to `redis*`)
+   */
+  readonly replica?: { readonly host: string; readonly port: number }
+  /** Global mode: added latency of every request the primary serves (a far primary region), ms. @default 0 */
+  readonly primaryLatencyMs?: number
+  /** Global mode: added latency of every request the replica serves (the nearby read region), ms. @default 0 */
+  readonly replicaLatencyMs?: number
+  /** Global mode: how long a replica read with a sync token waits for the replica before the primary serves it. @default 5000 */
+  readonly syncWaitMs?: number
 }
 
 /** Options with every default applied. */
@@ -54,6 +66,10 @@ export type ResolvedOptions = {
   readonly maxBodyBytes: number
   readonly maxConnections: number
   readonly connectTimeoutMs: number
+  readonly replica: { readonly host: string; readonly port: number } | undefined
+  readonly primaryLatencyMs: number
+  readonly replicaLatencyMs: number
+  readonly syncWaitMs: number
 }
 
 /** A configuration mistake, reported at start-up with the offending option named. */
@@ -87,6 +103,13 @@ export function resolveOptions(options: UpstashLocalOptions): ResolvedOptions {
     maxBodyBytes: integer('maxBodyBytes', options.maxBodyBytes ?? 10 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
     maxConnections: integer('maxConnections', options.maxConnections ?? 16, 1, 10_000),
     connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs ?? 1000, 1, 600_000),
+    replica:
+      options.replica === undefined
+        ? undefined
+        : { host: nonEmpty('replica.host', options.replica.host), port: integer('replica.port', options.replica.port, 1, 65_535) },
+    primaryLatencyMs: integer('primaryLatencyMs', options.primaryLatencyMs ?? 0, 0, 600_000),
+    replicaLatencyMs: integer('replicaLatencyMs', options.replicaLatencyMs ?? 0, 0, 600_000),
+    syncWaitMs: integer('syncWaitMs', options.syncWaitMs ?? 5000, 0, 600_000),
   }
 }
 

@@ -9,12 +9,14 @@ import { Buffer } from 'node:buffer'
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { executePlan, messageOf, statusOf } from './api.ts'
+import { executePlan, messageOf, planWrites, statusOf } from './api.ts'
 import { planRequest, routeKey, routeOf } from './commands.ts'
 import { ControlState, handleControl } from './control.ts'
 import { HttpError, errorBody } from './errors.ts'
 import { resolveOptions } from './options.ts'
 import { RedisBackend } from './redis-backend.ts'
+import { Replication, parseSyncToken } from './replication.ts'
+import type { Node } from './replication.ts'
 import type { Route } from './commands.ts'
 import type { Fault, Stats } from './control.ts'
 import type { UpstashLocalOptions } from './options.ts'
@@ -36,7 +38,24 @@ export type UpstashLocal = {
   resetStats(): void
   /** Replaces the injected fault; `{}` or `{ mode: 'ok' }` restores normal service. */
   setFault(fault: Fault): void
+  /** Global mode's knobs now (all 0 in single-region mode). */
+  globalKnobs(): GlobalKnobs
+  /** Changes global mode's knobs; throws in single-region mode. Also `POST /__control/global`. */
+  setGlobalKnobs(knobs: Partial<GlobalKnobs>): void
 }
+
+/** What global mode lets a test or the benchmark turn (`/__control/global`). */
+export type GlobalKnobs = {
+  /** Added latency of requests the primary serves, ms. */
+  readonly primaryLatencyMs: number
+  /** Added latency of requests the replica serves, ms. */
+  readonly replicaLatencyMs: number
+  /** Replication lag: how long the primary's stream is held back on its way to the replica, ms. */
+  readonly lagMs: number
+}
+
+/** The replication link's delay, owned by whoever started the replica (`global.ts`). */
+export type ReplicationLag = { lagMs: number }
 
 /** Methods Upstash accepts (§1.1); anything else is 405. */
 const METHODS = new Set(['HEAD', 'GET', 'POST', 'PUT'])
@@ -49,10 +68,13 @@ const CONTROL_PREFIX = '/__control/'
  * const upstash = await startUpstashLocal({ token: 'dev-token' })
  * const redis = new Redis({ url: upstash.url, token: upstash.token })
  */
-export async function startUpstashLocal(options: UpstashLocalOptions): Promise<UpstashLocal> {
+export async function startUpstashLocal(options: UpstashLocalOptions, link: { lag?: ReplicationLag } = {}): Promise<UpstashLocal> {
   const resolved = resolveOptions(options)
   const backend = new RedisBackend(resolved)
-  const control = new ControlState()
+  const replica = resolved.replica === undefined ? undefined : new RedisBackend({ ...resolved, redis: { ...resolved.redis, ...resolved.replica } })
+  const replication = replica === undefined ? undefined : new Replication(backend, replica)
+  const knobs = { primaryLatencyMs: resolved.primaryLatencyMs, replicaLatencyMs: resolved.replicaLatencyMs }
+  const control = new ControlState({ global: replication !== undefined })
   const tokens = new Map<Buffer, Role>([[digest(resolved.token), 'standard']])
   if (resolved.readOnlyToken !== undefined) tokens.set(digest(resolved.readOnlyToken), 'readOnly')
   // Opaque read-your-writes token, changed by every request that may have written (§1.7, §7 H2).
@@ -84,12 +106,56 @@ export async function startUpstashLocal(options: UpstashLocalOptions): Promise<U
       if (route.kind !== 'multi-exec') checkResponseFormat(header(req, 'upstash-response-format'), base64)
       const plan = planRequest(route, await readBody(req, resolved.maxBodyBytes), url.searchParams)
       control.countCommands(plan.commands.length)
+      if (replication !== undefined) return await handleGlobal(req, res, replication, role, plan, base64)
       const result = await executePlan(backend, role, plan, base64)
       if (result.wrote) writes += 1
       send(res, result.status, result.json, { 'upstash-sync-token': `${syncPrefix}-${writes}` })
     } catch (error) {
       send(res, statusOf(error), errorBody(messageOf(error)))
     }
+  }
+
+  /**
+   * Global mode: reads go to the replica — once it has caught up with the request's sync token, or to
+   * the primary if it does not within `syncWaitMs` — and everything else to the primary. The answer's
+   * token is the serving node's replication offset (`replication.ts`).
+   */
+  async function handleGlobal(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    replication: Replication,
+    role: Role,
+    plan: ReturnType<typeof planRequest>,
+    base64: boolean
+  ): Promise<void> {
+    const writes = planWrites(plan, await backend.commandTable())
+    const token = parseSyncToken(header(req, 'upstash-sync-token'))
+    let node: Node = writes ? 'primary' : 'replica'
+    if (node === 'replica' && token !== undefined && !(await replication.replicaReaches(token, resolved.syncWaitMs))) node = 'primary'
+    control.countNode(node)
+    const latency = node === 'primary' ? knobs.primaryLatencyMs : knobs.replicaLatencyMs
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency))
+    const result = await executePlan(replication.backend(node), role, plan, base64)
+    const offset = Math.max(await replication.offset(node), node === 'replica' ? (token ?? 0) : 0)
+    send(res, result.status, result.json, { 'upstash-sync-token': String(offset), 'upstash-local-node': node })
+  }
+
+  function globalKnobs(): GlobalKnobs {
+    return { ...knobs, lagMs: link.lag?.lagMs ?? 0 }
+  }
+
+  function setGlobalKnobs(next: Partial<GlobalKnobs>): void {
+    if (replication === undefined) throw new HttpError(400, 'ERR not in global mode: start with a replica (--global)')
+    for (const [name, value] of Object.entries(next)) {
+      if (!['primaryLatencyMs', 'replicaLatencyMs', 'lagMs'].includes(name)) throw new HttpError(400, `ERR unknown global knob ${name}; use primaryLatencyMs, replicaLatencyMs or lagMs`)
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new HttpError(400, `ERR ${name} must be a non-negative number of ms`)
+    }
+    if (next.lagMs !== undefined) {
+      if (link.lag === undefined) throw new HttpError(400, 'ERR lagMs needs the replication proxy (start with --global)')
+      link.lag.lagMs = next.lagMs
+    }
+    if (next.primaryLatencyMs !== undefined) knobs.primaryLatencyMs = next.primaryLatencyMs
+    if (next.replicaLatencyMs !== undefined) knobs.replicaLatencyMs = next.replicaLatencyMs
   }
 
   /** Resolves the role of the presented token, `Bearer` header first, then `?_token=` (§1.2). */
@@ -106,11 +172,29 @@ export async function startUpstashLocal(options: UpstashLocalOptions): Promise<U
   async function handleControlRequest(req: http.IncomingMessage, res: http.ServerResponse, name: string): Promise<void> {
     try {
       const body = (await readBody(req, 64 * 1024)).toString('utf8')
+      if (name === 'global') return send(res, 200, JSON.stringify(globalControl(req.method ?? 'GET', body)))
       const { status, json } = handleControl(control, req.method ?? 'GET', name, body)
       send(res, status, json)
     } catch (error) {
       send(res, statusOf(error), errorBody(messageOf(error)))
     }
+  }
+
+  /** `GET /__control/global` shows the knobs; `POST` with `{"lagMs":3000}` (any subset) changes them. */
+  function globalControl(method: string, body: string): GlobalKnobs {
+    if (method === 'POST') {
+      let value: unknown
+      try {
+        value = JSON.parse(body === '' ? '{}' : body)
+      } catch {
+        throw new HttpError(400, 'ERR global knobs body is not JSON, e.g. {"lagMs":500}')
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'ERR global knobs must be a JSON object, e.g. {"lagMs":500}')
+      setGlobalKnobs(value as Partial<GlobalKnobs>)
+    } else if (method !== 'GET') {
+      throw new HttpError(405, `ERR method ${method} not allowed on /__control/global`)
+    }
+    return globalKnobs()
   }
 
   const server = http.createServer((req, res) => {
@@ -142,11 +226,14 @@ export async function startUpstashLocal(options: UpstashLocalOptions): Promise<U
     stats: () => control.stats(),
     resetStats: () => control.resetStats(),
     setFault: (fault) => control.setFault(fault),
+    globalKnobs,
+    setGlobalKnobs,
     close: async () => {
       control.close()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeAllConnections()
       backend.close()
+      replica?.close()
       await closed
     },
   }
