@@ -8,6 +8,7 @@ import { CacheStack, type Tiers } from './stack/stack.ts'
 import { EdgeTier } from './tiers/edge.ts'
 import { MemoryTier } from './tiers/memory.ts'
 import { createRedisClient } from './tiers/redis-client.ts'
+import { ReplicaReader } from './tiers/redis-replica.ts'
 import { RedisHealth } from './tiers/redis-health.ts'
 import { RedisTier } from './tiers/redis.ts'
 import { Coherence } from './coherence/coherence.ts'
@@ -54,7 +55,9 @@ export function createEngine(options: ResolvedOptions): Engine {
     // One breaker and error record per database: a hanging Redis is skipped by tier calls and purge-log
     // reads alike, and /health sees the errors of both.
     const health = new RedisHealth({ ...options.redis, now: options.now })
-    tiers.redis = new RedisTier(redisClient, { ...options.redis, now: options.now, health })
+    // Upstash Global: hits read the nearest replica through a client that sends no sync token (redis-replica.ts).
+    const replica = options.redis.global ? new ReplicaReader(createRedisClient({ ...options.redis, readYourWrites: false })) : undefined
+    tiers.redis = new RedisTier(redisClient, { ...options.redis, now: options.now, health, ...(replica ? { replica } : {}) })
     purgeLog = new PurgeLog(redisClient, options.redis.prefix, health)
   }
   const memory = tiers.memory

@@ -17,6 +17,8 @@ export interface Env {
   REDIS_PREFIX?: string
   /** Per-call Redis deadline in ms. @default 150 */
   REDIS_TIMEOUT_MS?: string
+  /** `true` for an Upstash Global database: Redis hits read the nearest replica (README "Upstash Global"). */
+  UPSTASH_GLOBAL?: string
   /** Origin deadline in ms. @default 10000 */
   ORIGIN_TIMEOUT_MS?: string
   /** Seconds a stale copy may be served while the origin cannot be reached (0: never). @default 300 */
@@ -77,6 +79,14 @@ const optionalIntAtLeast =
     return n
   }
 const optionalInt = optionalIntAtLeast(1)
+
+/** `true` or `false` (any case); unset or empty → undefined. */
+function optionalBoolean(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined
+  const lower = value.trim().toLowerCase()
+  if (lower === 'true' || lower === 'false') return lower === 'true'
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(value)}`)
+}
 const optionalCount = optionalIntAtLeast(0)
 
 const parseRoutes = (raw: string | undefined): RouteRule[] | undefined => {
@@ -123,6 +133,7 @@ export function engineOptionsFromEnv(env: Env, warnings: string[] = []): TieredC
           token: env.UPSTASH_REDIS_REST_TOKEN as string,
           timeoutMs: optionalInt('REDIS_TIMEOUT_MS', env.REDIS_TIMEOUT_MS),
           prefix: env.REDIS_PREFIX,
+          global: optionalBoolean('UPSTASH_GLOBAL', env.UPSTASH_GLOBAL),
         }
       : undefined,
     memory: { maxBytes: optionalInt('MEMORY_MAX_BYTES', env.MEMORY_MAX_BYTES) },

@@ -113,6 +113,14 @@ export interface RedisTierOptions {
   breakerFailures?: number
   /** How long the breaker skips Redis once open, in ms; then one trial call goes through. @default 5000 */
   breakerCooldownMs?: number
+  /**
+   * The database is an Upstash Global database (`UPSTASH_GLOBAL=true`): a Redis lookup first reads the
+   * nearest read replica with a read-only script (EVAL_RO), and only a miss there goes to the primary to
+   * take the fill lease. A Redis hit then costs the replica's round trip instead of the primary's; a miss
+   * costs one Upstash request more (3). Purge-log reads and fills stay on the primary either way, so the δ
+   * bound is the same (README "Upstash Global"). @default false
+   */
+  global?: boolean
 }
 
 /** Everything the tiered cache engine takes. */
@@ -192,6 +200,13 @@ export interface ResolvedOptions {
 }
 
 const MiB = 1024 * 1024
+
+/** A boolean option; anything but `true`/`false` is a ConfigError. Unset → `fallback`. */
+const flag = (name: string, value: boolean | undefined, fallback: boolean): boolean => {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(value)}`)
+  return value
+}
 
 /** A validator of an integer option that must be at least `min` (1: positive, 0: non-negative); unset → `fallback`. */
 const integerAtLeast =
@@ -304,6 +319,7 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
       prefix: options.redis.prefix ?? 'tc:',
       breakerFailures: positiveInt('redis.breakerFailures', options.redis.breakerFailures, 3),
       breakerCooldownMs: positiveInt('redis.breakerCooldownMs', options.redis.breakerCooldownMs, 5000),
+      global: flag('redis.global', options.redis.global, false),
     }
   }
   const heuristic =

@@ -29,3 +29,22 @@ describe('readWorkerConfig: coalescing and the fill lease', () => {
     expect(() => readWorkerConfig({ ...base, [name]: value })).toThrow(`${name} must be a positive integer, got "${value}"`)
   })
 })
+
+describe('readWorkerConfig: UPSTASH_GLOBAL', () => {
+  const base = { ORIGIN_URL: 'https://origin.test', UPSTASH_REDIS_REST_URL: 'https://db.upstash.test', UPSTASH_REDIS_REST_TOKEN: 't' }
+  const redisOf = (env: Record<string, string>) => {
+    const { redis } = readWorkerConfig({ ...base, ...env }).options
+    if (!redis) throw new Error('redis tier off')
+    return redis
+  }
+
+  it('is off by default (every lookup on the primary) and on with true, in any case', () => {
+    expect(redisOf({}).global).toBe(false)
+    expect(redisOf({ UPSTASH_GLOBAL: 'TRUE' }).global).toBe(true)
+    expect(redisOf({ UPSTASH_GLOBAL: 'false' }).global).toBe(false)
+  })
+
+  it.each(['yes', '1', 'on'])('rejects UPSTASH_GLOBAL=%s with a ConfigError that says what to write', (value) => {
+    expect(() => readWorkerConfig({ ...base, UPSTASH_GLOBAL: value })).toThrow(new ConfigError(`UPSTASH_GLOBAL must be true or false, got "${value}"`))
+  })
+})

@@ -23,3 +23,12 @@ describe('resolveOptions: route rules for per-user and per-cohort caching', () =
     expect(() => route(rule)).toThrow(message)
   })
 })
+
+describe('resolveOptions: redis.global', () => {
+  it('defaults to false and refuses anything but a boolean with a ConfigError naming it', () => {
+    const redis = { url: 'https://db.upstash.test', token: 't' }
+    expect(resolveOptions({ redis }).redis).toMatchObject({ global: false })
+    expect(resolveOptions({ redis: { ...redis, global: true } }).redis).toMatchObject({ global: true })
+    expect(() => resolveOptions({ redis: { ...redis, global: 'yes' as unknown as boolean } })).toThrow(new ConfigError('redis.global must be true or false, got "yes"'))
+  })
+})

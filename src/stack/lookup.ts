@@ -211,7 +211,7 @@ async function tierGet(
  */
 async function redisLookup(context: StackContext, state: RequestState, redis: RedisTier): Promise<RedisLookup> {
   const result = await redis.lookup(state.key, leaseTokenOf(state), context.options.leaseMs, state.kind)
-  context.stats.record('redis_requests')
+  context.stats.record('redis_requests', result.requests)
   state.purgeSeq = Math.max(state.purgeSeq, result.seq)
   return result
 }

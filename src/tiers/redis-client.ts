@@ -12,13 +12,20 @@ export interface RedisClientOptions {
   token: string
   /** Per-call deadline in ms. */
   timeoutMs: number
+  /**
+   * Send the last `upstash-sync-token` with each request, so a replica waits until it has this client's
+   * writes (Upstash's read-your-writes). Off for the replica reads of a global database: after every
+   * purge-log read (a primary script) the replica would wait out its lag before answering. @default true
+   */
+  readYourWrites?: boolean
 }
 
 /** Creates the hot-path Upstash client. */
-export function createRedisClient({ url, token, timeoutMs }: RedisClientOptions): Redis {
+export function createRedisClient({ url, token, timeoutMs, readYourWrites = true }: RedisClientOptions): Redis {
   return new Redis({
     url,
     token,
+    readYourWrites,
     retry: false,
     signal: () => AbortSignal.timeout(timeoutMs),
     // Values are base64 text produced by the entry codec: no JSON guessing, no double base64.

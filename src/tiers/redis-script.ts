@@ -19,12 +19,18 @@ export const isNoScript = (error: unknown): boolean => error instanceof Error &&
 
 export class RedisScript {
   readonly source: string
+  /**
+   * Sent as EVAL_RO / EVALSHA_RO: Redis refuses any write in it, and Upstash Global may serve it from a
+   * read replica (a plain EVAL always goes to the primary).
+   */
+  readonly readOnly: boolean
   /** The script's SHA-1, set once an EVAL of it has succeeded on this client's Redis. */
   #sha: string | undefined
   #digest: Promise<string> | undefined
 
-  constructor(source: string) {
+  constructor(source: string, options: { readOnly?: boolean } = {}) {
     this.source = source
+    this.readOnly = options.readOnly ?? false
   }
 
   /** Whether calls go out as EVALSHA (for tests and stats). */
@@ -35,13 +41,13 @@ export class RedisScript {
   async run<TArgs extends unknown[], TResult>(client: Redis, keys: string[], args: TArgs): Promise<TResult> {
     if (this.#sha !== undefined) {
       try {
-        return await client.evalsha<TArgs, TResult>(this.#sha, keys, args)
+        return await (this.readOnly ? client.evalshaRo<TArgs, TResult>(this.#sha, keys, args) : client.evalsha<TArgs, TResult>(this.#sha, keys, args))
       } catch (error) {
         if (!isNoScript(error)) throw error
         this.#sha = undefined
       }
     }
-    const result = await client.eval<TArgs, TResult>(this.source, keys, args)
+    const result = await (this.readOnly ? client.evalRo<TArgs, TResult>(this.source, keys, args) : client.eval<TArgs, TResult>(this.source, keys, args))
     this.#digest ??= crypto.subtle.digest('SHA-1', new TextEncoder().encode(this.source)).then(hex)
     this.#sha = await this.#digest
     return result

@@ -13,6 +13,7 @@ import { decodeFromRedis, encodeForRedis } from '../codec.ts'
 import { logKeys } from '../coherence/purge-log.ts'
 import { urlOfKey } from '../coherence/purge-record.ts'
 import { RedisHealth } from './redis-health.ts'
+import type { ReplicaReader } from './redis-replica.ts'
 import { RedisScript } from './redis-script.ts'
 import { TierName, type SharedTier } from './tier.ts'
 import type { RequestKind } from '../stack/hit-for-miss.ts'
@@ -36,10 +37,15 @@ export interface RedisTierConfig {
   now: () => number
   /** The database's shared breaker and error record (the purge log uses the same). @default one of its own */
   health?: RedisHealth
+  /** Upstash Global: lookups read the replica first (redis-replica.ts). @default none */
+  replica?: ReplicaReader
 }
 
-/** Outcome of {@link RedisTier.lookup}; `seq` is the purge-log position at the time of the lookup. */
-export type RedisLookup = { seq: number } & (
+/**
+ * Outcome of {@link RedisTier.lookup}; `seq` is the purge-log position at the time of the lookup, and
+ * `requests` the Upstash requests it took (2 when a global database's replica missed and the primary was asked).
+ */
+export type RedisLookup = { seq: number; requests: number } & (
   | { kind: 'value'; value: Stored; bytes: number }
   /** A recent fill found the response unshareable: go to the origin without waiting. */
   | { kind: 'uncacheable' }
@@ -222,6 +228,18 @@ export class RedisTier implements SharedTier {
    * @param kind whose hit-for-miss marker applies (credentialed answers never block anonymous requests)
    */
   async lookup(key: string, leaseToken: string, leaseMs: number, kind: RequestKind = 'anonymous'): Promise<RedisLookup> {
+    const replica = this.#config.replica
+    if (replica) {
+      const peek = await this.#call('replica lookup', () => replica.peek(this.#key(key), this.#uncacheableKey(key, kind), this.#logKeys.seq))
+      if (peek.kind === 'value') return { kind: 'value', seq: peek.seq, requests: 1, value: await decodeFromRedis(peek.text), bytes: peek.text.length }
+      if (peek.kind === 'uncacheable') return { kind: 'uncacheable', seq: peek.seq, requests: 1 }
+      return { ...(await this.#primaryLookup(key, leaseToken, leaseMs, kind)), requests: 2 }
+    }
+    return this.#primaryLookup(key, leaseToken, leaseMs, kind)
+  }
+
+  /** The lookup script (it may take the lease, so on a global database it runs on the primary). */
+  async #primaryLookup(key: string, leaseToken: string, leaseMs: number, kind: RequestKind): Promise<RedisLookup> {
     const result = await this.#call('lookup', () =>
       this.#scripts.lookup.run<[string, string], [number, number, string?]>(
         this.#client,
@@ -232,11 +250,11 @@ export class RedisTier implements SharedTier {
     const code = Number(result[0])
     const seq = Number(result[1])
     if (code === 1 && typeof result[2] === 'string') {
-      return { kind: 'value', seq, value: await decodeFromRedis(result[2]), bytes: result[2].length }
+      return { kind: 'value', seq, requests: 1, value: await decodeFromRedis(result[2]), bytes: result[2].length }
     }
-    if (code === 2) return { kind: 'uncacheable', seq }
-    if (code === 3) return { kind: 'leader', seq }
-    return { kind: 'follower', seq }
+    if (code === 2) return { kind: 'uncacheable', seq, requests: 1 }
+    if (code === 3) return { kind: 'leader', seq, requests: 1 }
+    return { kind: 'follower', seq, requests: 1 }
   }
 
   /**
