@@ -19,8 +19,9 @@ import { describePinning, pinThisProcess, planPinning } from './cpu-pinning.ts'
 import { writeReport } from './report.ts'
 import { runPurge, type PurgeResult } from './scenarios/purge.ts'
 import { runStampede, type StampedeResult } from './scenarios/stampede.ts'
+import { runGlobal, type GlobalRow } from './scenarios/global.ts'
 import { memoryReports, runInterleaved, runThroughput, servedBy, type BenchContext, type ThroughputDefinition, type ThroughputResult } from './scenarios/throughput.ts'
-import { pinServices, startLocalStack, startService } from './services.ts'
+import { pinServices, startLocalStack, startService, UpstashControl } from './services.ts'
 import { evaluateTargets, type BenchResults, type ZipfFigures } from './targets.ts'
 import { buildBundles, startWorker, type Bundles, type WorkerProcess } from './workers.ts'
 import { createZipf, expectedColdShare } from './zipf.ts'
@@ -135,6 +136,7 @@ async function main(options: BenchOptions): Promise<void> {
   const zipf = run.want('zipf') || run.want('origin-80ms') ? await zipfScenarios(run) : undefined
   const { stampede, purge } = await coherenceScenarios(run)
   await dataScenarios(run, { url: stack.upstash.url, prefix: redisPrefix })
+  const global = run.want('global') ? await globalScenarios(run, stack.upstash) : undefined
 
   const order = ['node-constant', 'constant-worker', 'constant-worker-entry', 'hono-cache', 'origin', 'memory-hit', 'memory-hit-entry', 'memory-hit-user', 'edge-hit', 'redis-hit', 'redis-hit-user', 'miss', 'zipf', 'zipf-paced', 'zipf-no-edge', 'origin-80ms', 'data-memory-hit', 'data-map', 'data-redis-hit', 'data-upstash-get']
   run.scenarios.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
@@ -152,6 +154,7 @@ async function main(options: BenchOptions): Promise<void> {
     ...(zipf ? { zipf } : {}),
     ...(stampede ? { stampede } : {}),
     ...(purge ? { purge } : {}),
+    ...(global ? { global } : {}),
     targets,
     runtimeS: (performance.now() - started) / 1000,
     notes,
@@ -632,6 +635,28 @@ async function coherenceScenarios(run: Run): Promise<{ stampede?: StampedeResult
   await a.stop()
   await b.stop()
   return out
+}
+
+/** Upstash Global beside single-region (scenarios/global.ts), on a global database of its own. */
+async function globalScenarios(run: Run, single: UpstashControl): Promise<GlobalRow[]> {
+  const { options, ctx, logDir, runId } = run
+  ctx.log('global: starting a primary, a replica and upstash-local in global mode')
+  const service = await startService('upstash-global', { token: UPSTASH_TOKEN }, path.join(logDir, 'upstash-global.log'))
+  try {
+    return await runGlobal({
+      ctx,
+      single,
+      global: new UpstashControl(service.url, UPSTASH_TOKEN),
+      runId,
+      stampedeConcurrency: options.stampedeConcurrency,
+      purgeTrials: Math.min(options.purgeTrials, 5),
+      deltaMs: options.deltaMs,
+      purgeSecret: PURGE_SECRET,
+      startTiercache: (name, extra) => run.startTiercache(name, extra),
+    })
+  } finally {
+    await service.stop()
+  }
 }
 
 let options: BenchOptions | 'help'

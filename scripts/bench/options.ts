@@ -97,6 +97,7 @@ export const SCENARIO_IDS = [
   'data-map',
   'data-redis-hit',
   'data-upstash-get',
+  'global',
 ] as const
 
 export const USAGE = `usage: npm run bench [-- options]

@@ -9,6 +9,7 @@ import path from 'node:path'
 import type { BenchResults, TargetVerdict } from './targets.ts'
 import type { ThroughputResult } from './scenarios/throughput.ts'
 import { ratio } from './summary.ts'
+import { renderGlobal } from './scenarios/global.ts'
 
 /** Baselines every scenario is compared with, in column order. */
 export const BASELINES = [
@@ -202,6 +203,10 @@ export function renderMarkdown(results: BenchResults): string {
       )
     )
     out.push('')
+  }
+
+  if (results.global) {
+    out.push(renderGlobal(results.global, Number(results.config['deltaMs'] ?? 2000)))
   }
 
   out.push('## Purge-to-invisible')

@@ -3,6 +3,7 @@
  * event loop with what it measures:
  *
  *   node scripts/bench/service.ts upstash '{"token":"…","redisHost":"127.0.0.1","redisPort":6379}'
+ *   node scripts/bench/service.ts upstash-global '{"token":"…"}'
  *   node scripts/bench/service.ts origin '{}'
  *   node scripts/bench/service.ts node-constant '{"status":200,"headers":{…},"body":"…"}'
  *   node scripts/bench/service.ts worker '{"name":"…","scriptPath":"dist/bench/tiercache.js","bindings":{…}}'
@@ -15,6 +16,7 @@
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import { startUpstashLocal } from '../upstash-local/server.ts'
+import { startUpstashGlobal } from '../upstash-local/global.ts'
 import { startDemoOrigin } from '../demo-origin/server.ts'
 import { startNodeConstant, type ConstantResponse } from './baselines/node-constant.ts'
 import { startMiniflare } from './workers.ts'
@@ -22,7 +24,7 @@ import { startMiniflare } from './workers.ts'
 /** The line a service prints once it listens. */
 export const READY_PREFIX = 'BENCH-SERVICE-READY '
 
-export type ServiceKind = 'upstash' | 'origin' | 'node-constant' | 'worker'
+export type ServiceKind = 'upstash' | 'upstash-global' | 'origin' | 'node-constant' | 'worker'
 
 async function start(kind: string, options: Record<string, unknown>): Promise<{ url: string; entryUrl?: string; close(): Promise<void> }> {
   switch (kind) {
@@ -33,6 +35,9 @@ async function start(kind: string, options: Record<string, unknown>): Promise<{ 
         redisHost: String(options['redisHost'] ?? '127.0.0.1'),
         redisPort: Number(options['redisPort'] ?? 6379),
       })
+    case 'upstash-global':
+      // A primary and a read replica of its own (scripts/upstash-local/global.ts); knobs change over /__control/global.
+      return startUpstashGlobal({ port: 0, token: String(options['token']) })
     case 'origin':
       return startDemoOrigin({ port: 0 })
     case 'node-constant':

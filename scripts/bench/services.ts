@@ -87,6 +87,8 @@ export interface UpstashStats {
   requests: number
   commands: number
   byPath: Record<string, number>
+  /** Global mode only: requests served by the primary and by the replica. */
+  byNode?: Record<string, number>
 }
 
 /** The Upstash-compatible server, driven over HTTP. */
@@ -102,6 +104,13 @@ export class UpstashControl {
   }
   async setLatency(latencyMs: number): Promise<void> {
     await json(`${this.url}/__control/fault`, { method: 'POST', body: JSON.stringify(latencyMs > 0 ? { latencyMs } : {}) })
+  }
+  async resetStats(): Promise<void> {
+    await json(`${this.url}/__control/reset`, { method: 'POST' })
+  }
+  /** Global mode: primary and replica latency, replication lag (ms). */
+  async setGlobal(knobs: { primaryLatencyMs?: number; replicaLatencyMs?: number; lagMs?: number }): Promise<void> {
+    await json(`${this.url}/__control/global`, { method: 'POST', body: JSON.stringify(knobs) })
   }
   /** Runs one Redis command through the REST API. */
   async command<T>(args: Array<string | number>): Promise<T> {

@@ -3,6 +3,7 @@
  * figure and, when it fails or cannot be measured, the reason in words. Pure: unit-tested.
  */
 import type { PurgeResult } from './scenarios/purge.ts'
+import type { GlobalRow } from './scenarios/global.ts'
 import type { StampedeResult } from './scenarios/stampede.ts'
 import type { ThroughputResult } from './scenarios/throughput.ts'
 import { ratio } from './summary.ts'
@@ -16,6 +17,8 @@ export interface BenchResults {
   zipf?: ZipfFigures
   stampede?: StampedeResult
   purge?: PurgeResult
+  /** Upstash Global beside single-region (scenarios/global.ts). */
+  global?: GlobalRow[]
   targets: TargetVerdict[]
   runtimeS: number
   notes: string[]
