@@ -102,6 +102,8 @@ try {
     PURGE_SECRET: DEV_PURGE_SECRET,
     // The demo origin's per-user pages (/p/*) and per-cohort pages (/cohort/*), cached per user and cohort.
     ROUTES: process.env.ROUTES ?? DEV_ROUTES,
+    // On the global database, hits read the replica unless UPSTASH_GLOBAL=false says otherwise.
+    ...(flags.global === true ? { UPSTASH_GLOBAL: process.env.UPSTASH_GLOBAL ?? 'true' } : {}),
   }
   const wranglerBin = path.join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
   const args = [wranglerBin, 'dev', '--ip', '127.0.0.1', '--port', String(WORKER_PORT), '--show-interactive-dev-session=false']
