@@ -16,18 +16,29 @@ import { pingRedis } from '../lib/redis-process.ts'
 import { startLagProxy } from './lag-proxy.ts'
 import { startUpstashLocal } from './server.ts'
 import type { UpstashLocal } from './server.ts'
+import { UpstashLocalConfigError } from './options.ts'
 import type { UpstashLocalOptions } from './options.ts'
 
 /** Options of {@link startUpstashGlobal}: the server's, without the Redis address (it starts its own). */
 export type UpstashGlobalOptions = Omit<UpstashLocalOptions, 'redisUrl' | 'redisHost' | 'redisPort' | 'replica'> & {
   /** Replication lag at start, ms (changeable with `setGlobalKnobs`). @default 0 */
   readonly lagMs?: number
+  /**
+   * Read regions: each gets a replica of its own (with its own lag proxy) and an upstash-local of its own
+   * on a free port, whose reads it serves — a worker pointed at region 2 reads region 2's replica. The
+   * first region listens on `port`. @default 1
+   */
+  readonly regions?: number
 }
 
-/** A running global database. */
-export type UpstashGlobal = UpstashLocal & {
+/** One read region: its REST endpoint (reads from its replica, writes to the shared primary) and its replica. */
+export type UpstashRegion = UpstashLocal & { readonly replica: { readonly port: number; readonly pid: number } }
+
+/** A running global database; itself the first region. */
+export type UpstashGlobal = UpstashRegion & {
   readonly primary: { readonly port: number; readonly pid: number }
-  readonly replica: { readonly port: number; readonly pid: number }
+  /** Every region, the first one included; knobs (lag, latencies) are per region. */
+  readonly regions: readonly UpstashRegion[]
 }
 
 /** A free TCP port on 127.0.0.1 (redis-server cannot listen on port 0). */
@@ -91,7 +102,10 @@ async function waitForLink(port: number): Promise<void> {
 
 /** Starts the primary, the replica behind a lag proxy, and upstash-local in global mode. */
 export async function startUpstashGlobal(options: UpstashGlobalOptions): Promise<UpstashGlobal> {
-  const { lagMs = 0, ...serverOptions } = options
+  const { lagMs = 0, regions: regionCount = 1, ...serverOptions } = options
+  if (!Number.isInteger(regionCount) || regionCount < 1 || regionCount > 16) {
+    throw new UpstashLocalConfigError(`regions must be an integer from 1 to 16, got ${JSON.stringify(regionCount)}`)
+  }
   const children: ChildProcess[] = []
   const stops: Array<() => Promise<void>> = []
   const stopAll = async () => {
@@ -103,25 +117,31 @@ export async function startUpstashGlobal(options: UpstashGlobalOptions): Promise
     const primary = await startRedis(primaryPort, ['--repl-diskless-sync-delay', '0'])
     children.push(primary)
     stops.push(() => stopChild(primary))
-    const proxy = await startLagProxy({ host: '127.0.0.1', port: primaryPort })
-    stops.push(() => proxy.close())
-    const replicaPort = await freePort()
-    const replica = await startRedis(replicaPort, ['--replicaof', '127.0.0.1', String(proxy.port)])
-    children.push(replica)
-    stops.push(() => stopChild(replica))
-    await waitForLink(replicaPort)
-    proxy.lagMs = lagMs
-    const server = await startUpstashLocal(
-      { ...serverOptions, redisHost: '127.0.0.1', redisPort: primaryPort, replica: { host: '127.0.0.1', port: replicaPort } },
-      { lag: proxy }
-    )
-    stops.push(() => server.close())
-    return {
-      ...server,
-      primary: { port: primaryPort, pid: primary.pid as number },
-      replica: { port: replicaPort, pid: replica.pid as number },
-      close: stopAll,
+    const regions: UpstashRegion[] = []
+    for (let i = 0; i < regionCount; i++) {
+      const proxy = await startLagProxy({ host: '127.0.0.1', port: primaryPort })
+      stops.push(() => proxy.close())
+      const replicaPort = await freePort()
+      const replica = await startRedis(replicaPort, ['--replicaof', '127.0.0.1', String(proxy.port)])
+      children.push(replica)
+      stops.push(() => stopChild(replica))
+      await waitForLink(replicaPort)
+      proxy.lagMs = lagMs
+      const server = await startUpstashLocal(
+        {
+          ...serverOptions,
+          ...(i === 0 ? {} : { port: 0 }),
+          redisHost: '127.0.0.1',
+          redisPort: primaryPort,
+          replica: { host: '127.0.0.1', port: replicaPort },
+        },
+        { lag: proxy }
+      )
+      stops.push(() => server.close())
+      regions.push({ ...server, replica: { port: replicaPort, pid: replica.pid as number } })
     }
+    const first = regions[0] as UpstashRegion
+    return { ...first, primary: { port: primaryPort, pid: primary.pid as number }, regions, close: stopAll }
   } catch (error) {
     await stopAll()
     throw error

@@ -34,11 +34,12 @@ Global mode (Upstash Global: a primary and a read replica of its own, redis-serv
   --primary-latency-ms <n> added to every request the primary serves (a far region)   (default 0)
   --replica-latency-ms <n> added to every request the replica serves (the near region) (default 0)
   --replication-lag-ms <n> delay on the replication link                              (default 0)
+  --regions <n>            read regions, each a replica and an endpoint of its own (the first on --port) (default 1)
   (all three can be changed while running: POST /__control/global {"lagMs":500})
 `
 
 /** Server options, and in global mode (`--global`) the replication lag to start with. */
-export type CliOptions = UpstashLocalOptions & { readonly global?: { readonly lagMs: number } }
+export type CliOptions = UpstashLocalOptions & { readonly global?: { readonly lagMs: number; readonly regions: number } }
 
 /** Builds server options from argv and the environment; throws {@link UpstashLocalConfigError} on mistakes. */
 export function optionsFromCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliOptions {
@@ -61,6 +62,7 @@ export function optionsFromCli(argv: readonly string[], env: NodeJS.ProcessEnv):
         'primary-latency-ms': { type: 'string' },
         'replica-latency-ms': { type: 'string' },
         'replication-lag-ms': { type: 'string' },
+        regions: { type: 'string' },
         help: { type: 'boolean' },
       },
     }).values
@@ -77,14 +79,14 @@ export function optionsFromCli(argv: readonly string[], env: NodeJS.ProcessEnv):
   const { host: redisHost, port: redisPort, ...fromUrl } = parseRedisUrl(redis.includes('://') ? redis : `redis://${redis}`)
   const db = pick('db', 'UPSTASH_LOCAL_DB')
   const maxBodyBytes = pick('max-body-bytes', 'UPSTASH_LOCAL_MAX_BODY_BYTES')
-  const knobs = ['primary-latency-ms', 'replica-latency-ms', 'replication-lag-ms'].filter((flag) => values[flag] !== undefined)
+  const knobs = ['primary-latency-ms', 'replica-latency-ms', 'replication-lag-ms', 'regions'].filter((flag) => values[flag] !== undefined)
   if (values.global !== true && knobs.length > 0) throw new UpstashLocalConfigError(`--${knobs[0]} needs --global`)
   if (values.global === true && (values.redis !== undefined || values.db !== undefined)) {
     throw new UpstashLocalConfigError('--global starts its own primary and replica: leave out --redis and --db')
   }
   const knob = (flag: string) => (typeof values[flag] === 'string' ? number(`--${flag}`, values[flag] as string) : 0)
   const global = values.global === true
-    ? { global: { lagMs: knob('replication-lag-ms') }, primaryLatencyMs: knob('primary-latency-ms'), replicaLatencyMs: knob('replica-latency-ms') }
+    ? { global: { lagMs: knob('replication-lag-ms'), regions: Math.max(1, knob('regions')) }, primaryLatencyMs: knob('primary-latency-ms'), replicaLatencyMs: knob('replica-latency-ms') }
     : {}
   return {
     ...global,
@@ -117,8 +119,11 @@ async function main(): Promise<void> {
       server = await startUpstashLocal(options)
     } else {
       const { redisHost: _host, redisPort: _port, redisUrl: _url, db: _db, ...rest } = options
-      const db = await startUpstashGlobal({ ...rest, lagMs: global.lagMs })
-      process.stdout.write(`upstash-local global mode: primary redis :${db.primary.port}, replica redis :${db.replica.port}, knobs ${JSON.stringify(db.globalKnobs())}\n`)
+      const db = await startUpstashGlobal({ ...rest, lagMs: global.lagMs, regions: global.regions })
+      process.stdout.write(`upstash-local global mode: primary redis :${db.primary.port}, knobs ${JSON.stringify(db.globalKnobs())}\n`)
+      for (const [i, region] of db.regions.entries()) {
+        process.stdout.write(`  region ${i + 1}: ${region.url} (replica redis :${region.replica.port})\n`)
+      }
       server = db
     }
   } catch (error) {

@@ -1,8 +1,8 @@
 /**
- * tiercache on an Upstash Global database (README "Upstash Global"): two worker processes against the
- * local global database (scripts/upstash-local/global.ts: a primary, a read replica behind a lag proxy,
- * reads on the replica, scripts on the primary), with replication lagging 3 s — longer than δ + 1 s, so
- * any read of the purge log or any unjudged hit from the replica would break the bound.
+ * tiercache on an Upstash Global database (README "Upstash Global"): two worker processes in two read
+ * regions of the local global database (scripts/upstash-local/global.ts: one primary, a replica per region
+ * behind a lag proxy, reads on the region's replica, scripts on the primary), the reader's replica lagging
+ * 3 s — longer than δ + 1 s, so any read of the purge log or any unjudged hit from it would break the bound.
  *
  * Both ways of running on it are checked: the default (every lookup is a script, so on the primary) and
  * `UPSTASH_GLOBAL=true` (hits read the replica first, redis-replica.ts).
@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startUpstashGlobal, type UpstashGlobal } from '../../scripts/upstash-local/global.ts'
+import { startUpstashGlobal, type UpstashGlobal, type UpstashRegion } from '../../scripts/upstash-local/global.ts'
 import { cacheStatus, eventually, sendPurge, servedBy, startStack, type Stack, type WorkerProcess } from '../support/stack.ts'
 import type { Item } from '../../scripts/demo-origin/item-store.ts'
 
@@ -42,16 +42,20 @@ describe.each([
   ['UPSTASH_GLOBAL=true: hits read the replica', 'true'],
 ])('Upstash Global, %s', (_mode, global) => {
   let db: UpstashGlobal
+  /** The reader's region: its replica lags; the writer's region (the first) does not. */
+  let far: UpstashRegion
   let stack: Stack
   let writer: WorkerProcess
   let reader: WorkerProcess
   beforeAll(async () => {
-    db = await startUpstashGlobal({ port: 0, token: TOKEN })
-    // The writer sends purges; the reader has no memory or edge tier, so every read it answers from cache
-    // is a Redis lookup: the path a lagging replica could feed.
+    db = await startUpstashGlobal({ port: 0, token: TOKEN, regions: 2 })
+    far = db.regions[1] as UpstashRegion
+    // Two regions: the writer (which sends purges) near the primary's first replica, the reader in a far
+    // region whose replica lags. The reader has no memory or edge tier, so every read it answers from
+    // cache is a Redis lookup: the path a lagging replica could feed.
     stack = await startStack({ workers: 0, redis: { url: db.url, token: TOKEN }, vars: { COHERENCE_DELTA_MS: String(DELTA_MS), UPSTASH_GLOBAL: global } })
     writer = await stack.startWorker()
-    reader = await stack.startWorker({ MEMORY_MAX_BYTES: '64', EDGE_CACHE: 'off' })
+    reader = await stack.startWorker({ MEMORY_MAX_BYTES: '64', EDGE_CACHE: 'off', UPSTASH_REDIS_REST_URL: far.url })
   })
   afterAll(async () => {
     await stack?.close()
@@ -65,10 +69,10 @@ describe.each([
     const old = stack.origin.data.put(id, 'before').item.version
     expect((await readItem(reader, path)).by).toBe('origin')
     // The fill reached the replica: from here on the reader's hits can come from it.
-    await eventually(async () => (await redisGet(db.replica.port, key)) !== '', DEADLINE_MS)
+    await eventually(async () => (await redisGet(far.replica.port, key)) !== '', DEADLINE_MS)
     await eventually(async () => (await readItem(reader, path)).by === 'redis', DEADLINE_MS)
 
-    db.setGlobalKnobs({ lagMs: LAG_MS })
+    far.setGlobalKnobs({ lagMs: LAG_MS })
     try {
       const next = stack.origin.data.put(id, 'after').item.version
       const purge = await sendPurge(writer, { urls: [path], id: `g-purge-${id}` })
@@ -77,7 +81,7 @@ describe.each([
       const acknowledged = Date.now()
       // The primary deleted the entry; the replica, 3 s behind, still has it.
       expect(await redisGet(db.primary.port, key)).toBe('')
-      expect(await redisGet(db.replica.port, key)).not.toBe('')
+      expect(await redisGet(far.replica.port, key)).not.toBe('')
 
       let worst = Number.NEGATIVE_INFINITY
       for (;;) {
@@ -96,14 +100,14 @@ describe.each([
       console.log(`global (${global}): old body served at most ${Number.isFinite(worst) ? `${worst} ms` : 'never'} after the acknowledgement; δ = ${DELTA_MS} ms, lag = ${LAG_MS} ms`)
       expect(worst).toBeLessThanOrEqual(BOUND_MS)
       // Still inside the lag: the replica has not caught up, yet nothing of the old body was served.
-      if (Date.now() - acknowledged < LAG_MS - 200) expect(await redisGet(db.replica.port, key)).not.toBe('')
+      if (Date.now() - acknowledged < LAG_MS - 200) expect(await redisGet(far.replica.port, key)).not.toBe('')
       // And for the rest of the lag the reader keeps serving the new version.
       while (Date.now() - acknowledged < LAG_MS + 500) {
         expect((await readItem(reader, path)).version).toBe(next)
         await pause(100)
       }
     } finally {
-      db.setGlobalKnobs({ lagMs: 0 })
+      far.setGlobalKnobs({ lagMs: 0 })
     }
   }, 60_000)
 
@@ -112,7 +116,7 @@ describe.each([
     const path = `/items/${id}?hold=2000`
     const key = `${stack.prefix}http://tiercache.test${path}`
     const original = stack.origin.data.put(id, 'the original').item
-    db.setGlobalKnobs({ lagMs: LAG_MS })
+    far.setGlobalKnobs({ lagMs: LAG_MS })
     try {
       const store = stack.origin.data
       const storeGet = store.get.bind(store)
@@ -140,7 +144,7 @@ describe.each([
       expect(await redisGet(db.primary.port, key)).toBe('')
       for (const w of [reader, writer]) expect((await readItem(w, path)).version).toBe(written.version)
     } finally {
-      db.setGlobalKnobs({ lagMs: 0 })
+      far.setGlobalKnobs({ lagMs: 0 })
     }
   }, 60_000)
 })

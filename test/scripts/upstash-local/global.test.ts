@@ -170,10 +170,45 @@ describe('the official client, unchanged', () => {
   })
 })
 
+describe('several read regions', () => {
+  it('each region reads its own replica: lag on one leaves the other current, and a token carries across', async () => {
+    const two = await startUpstashGlobal({ port: 0, token: 'two', regions: 2, syncWaitMs: 20_000 })
+    try {
+      const [near, far] = two.regions as [typeof two, typeof two]
+      expect(near.url).toBe(two.url)
+      expect(far.url).not.toBe(near.url)
+      expect(far.replica.port).not.toBe(near.replica.port)
+      const k = key('regions')
+      const writer = new Redis({ url: near.url, token: 'two', retry: false })
+      await writer.set(k, 'old')
+      const farReader = new Redis({ url: far.url, token: 'two', retry: false, readYourWrites: false })
+      while ((await farReader.get(k)) !== 'old') await new Promise((r) => setTimeout(r, 10))
+      far.setGlobalKnobs({ lagMs: LAG_MS })
+      await writer.set(k, 'new')
+      // The near region's replica (no lag) catches up at once; the far one is 3 s behind.
+      const nearReader = new Redis({ url: near.url, token: 'two', retry: false, readYourWrites: false })
+      const deadline = Date.now() + 10_000
+      while ((await nearReader.get(k)) !== 'new') {
+        if (Date.now() > deadline) throw new Error('the near replica never caught up')
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      expect(await farReader.get(k)).toBe('old')
+      // A token from the near region makes the far replica wait until it has the write.
+      const handedOver = new Redis({ url: far.url, token: 'two', retry: false })
+      handedOver.readYourWritesSyncToken = writer.readYourWritesSyncToken
+      far.resetStats()
+      expect(await handedOver.get(k)).toBe('new')
+      expect(far.stats().byNode).toEqual({ replica: 1 })
+    } finally {
+      await two.close()
+    }
+  })
+})
+
 describe('command line', () => {
   it('reads --global and its knobs, and refuses knobs without it', () => {
     expect(optionsFromCli(['--token', 't', '--global', '--primary-latency-ms', '80', '--replica-latency-ms', '3', '--replication-lag-ms', '500'], {})).toMatchObject({
-      global: { lagMs: 500 },
+      global: { lagMs: 500, regions: 1 },
       primaryLatencyMs: 80,
       replicaLatencyMs: 3,
     })
