@@ -79,6 +79,7 @@ const optionalIntAtLeast =
     return n
   }
 const optionalInt = optionalIntAtLeast(1)
+const optionalCount = optionalIntAtLeast(0)
 
 /** `true` or `false` (any case); unset or empty → undefined. */
 function optionalBoolean(name: string, value: string | undefined): boolean | undefined {
@@ -87,7 +88,6 @@ function optionalBoolean(name: string, value: string | undefined): boolean | und
   if (lower === 'true' || lower === 'false') return lower === 'true'
   throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(value)}`)
 }
-const optionalCount = optionalIntAtLeast(0)
 
 const parseRoutes = (raw: string | undefined): RouteRule[] | undefined => {
   if (raw === undefined || raw.trim() === '') return undefined

@@ -21,7 +21,7 @@ export class RedisScript {
   readonly source: string
   /**
    * Sent as EVAL_RO / EVALSHA_RO: Redis refuses any write in it, and Upstash Global may serve it from a
-   * read replica (a plain EVAL always goes to the primary).
+   * read replica (a plain EVAL, which may write, goes to the primary: docs/design-notes.md).
    */
   readonly readOnly: boolean
   /** The script's SHA-1, set once an EVAL of it has succeeded on this client's Redis. */
