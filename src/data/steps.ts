@@ -190,7 +190,7 @@ export async function readShared(call: Call, stale: CacheEntry | undefined): Pro
   try {
     for (let polls = 0; ; polls++) {
       const result = await redis.lookup(call.tierKey, token, options.leaseMs)
-      stats.record('redis_requests')
+      stats.record('redis_requests', result.requests)
       read.seq = Math.max(read.seq, result.seq)
       if (result.kind === 'value') {
         const found = asFound(call, result.value)
