@@ -94,6 +94,8 @@ export function tieredCacheWithEngine(engine: Engine, origin?: Produce): Middlew
     if (path === options.internalPrefix || path.startsWith(internalPrefix)) return next()
     stats.record('requests')
     let produced = false
+    /** `Server-Timing` the handler added (the data API's metrics); the stored copy never keeps it. */
+    let handlerTiming: string | null = null
     const produce: Produce =
       origin ??
       (async () => {
@@ -102,6 +104,7 @@ export function tieredCacheWithEngine(engine: Engine, origin?: Produce): Middlew
         // The handler's dataCache(c) calls share this engine (src/isolate-engine.ts).
         attachEngine(c, engine)
         await next()
+        handlerTiming = c.res.headers.get('server-timing')
         return c.res
       })
     const ctx = waitUntilOf(c)
@@ -109,6 +112,13 @@ export function tieredCacheWithEngine(engine: Engine, origin?: Produce): Middlew
     // replace it, without Hono merging the handler's headers back over ours.
     const finish = (response: Response): Response => {
       if (produced) {
+        if (handlerTiming) {
+          try {
+            response.headers.append('server-timing', handlerTiming)
+          } catch {
+            // Immutable headers (a passed-through fetch response): the handler's metrics are left out.
+          }
+        }
         c.res = undefined
         c.res = response
       }

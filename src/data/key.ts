@@ -60,5 +60,6 @@ export function checkTags(tags: unknown, where = 'tags'): string[] {
 
 /** The tier key of `key` in the namespace `path`. */
 export function dataKey(path: readonly string[], key: string): string {
-  return `${DATA_KEY_SCHEME}${path.join('/')}:${key.replace(/%/g, '%25').replace(/\|/g, '%7C')}`
+  const escaped = key.includes('%') || key.includes('|') ? key.replace(/%/g, '%25').replace(/\|/g, '%7C') : key
+  return `${DATA_KEY_SCHEME}${path.length === 0 ? '' : path.join('/')}:${escaped}`
 }

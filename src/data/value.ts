@@ -17,6 +17,7 @@ export type ValueKind = 'json' | 'bytes' | 'buffer' | 'none'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const EMPTY = new Uint8Array(0)
+const texts = new WeakMap<Uint8Array, string>()
 
 /** Checks that `value` round-trips through JSON unchanged. @throws {TypeError} */
 function checkJson(value: unknown, path: string, seen: Set<object>): void {
@@ -74,8 +75,12 @@ export function encodeValue(value: unknown): { kind: ValueKind; body: Uint8Array
 /** The value `body` holds; each call returns a new copy, so callers may change it freely. */
 export function decodeValue(kind: ValueKind, body: Uint8Array): unknown {
   switch (kind) {
-    case 'json':
-      return JSON.parse(decoder.decode(body))
+    case 'json': {
+      // The text is kept per stored body (bodies are never changed once stored), so a hit only parses.
+      let text = texts.get(body)
+      if (text === undefined) texts.set(body, (text = decoder.decode(body)))
+      return JSON.parse(text)
+    }
     case 'bytes':
       return body.slice()
     case 'buffer':
