@@ -13,6 +13,7 @@ import { RedisHealth } from './tiers/redis-health.ts'
 import { RedisTier } from './tiers/redis.ts'
 import { Coherence } from './coherence/coherence.ts'
 import { PurgeLog } from './coherence/purge-log.ts'
+import { ColoView } from './coherence/colo-view.ts'
 import { recordsMatcher } from './coherence/purge-record.ts'
 import { ZonePurger } from './purge/cloudflare.ts'
 import { PurgeFanout } from './purge/fanout.ts'
@@ -62,6 +63,20 @@ export function createEngine(options: ResolvedOptions): Engine {
   }
   const memory = tiers.memory
   const stats = new Stats(options.now())
+  // The purge-log view is shared through the edge tier's cache (one data centre's isolates); without an
+  // edge tier, or without the Cache API, each isolate reads the log itself.
+  const colo =
+    options.edge && options.redis && typeof caches !== 'undefined'
+      ? new ColoView({
+          open: () => (options.edge && options.edge.cacheName !== 'default' ? caches.open(options.edge.cacheName) : Promise.resolve(caches.default)),
+          logId: `${options.redis.url}\n${options.redis.prefix}`,
+          pathPrefix: options.internalPrefix,
+          // Longer than one page read can take at the Redis deadline.
+          leaseMs: 2 * options.redis.timeoutMs,
+          now: options.now,
+          count: (event) => stats.record(event),
+        })
+      : undefined
   const coherence = new Coherence(
     purgeLog,
     {
@@ -76,7 +91,7 @@ export function createEngine(options: ResolvedOptions): Engine {
       flush: () => memory?.clear(),
       count: (event) => stats.record(event),
     },
-    { now: options.now, waitMs: options.redis ? options.redis.timeoutMs : 0 }
+    { now: options.now, waitMs: options.redis ? options.redis.timeoutMs : 0, colo }
   )
   const zone = options.cloudflare
     ? new ZonePurger(options.cloudflare, options.redis && tiers.redis ? { redis: redisClient!, prefix: options.redis.prefix } : undefined, options.now)

@@ -6,7 +6,9 @@
  * refresh, shared by every concurrent request of the isolate through a latch, never a shared promise).
  * Every hit, from any tier, is then judged against the records after the position it was filled at:
  * purged entries are refused, soft-purged ones turn stale, and ones filled before the oldest record
- * this isolate holds are revalidated. Cost: normally one Upstash request per isolate per δ.
+ * this isolate holds are revalidated. Cost: normally one Upstash request per isolate per δ, or, with
+ * the edge tier's Cache API, about one per data centre per δ: the isolates of a data centre share what
+ * one of them read (src/coherence/colo-view.ts), and a shared copy counts as old as its Redis read.
  *
  * A view is fresh only when the refresh read everything up to the log's head. A refresh follows the
  * log a page at a time, up to {@link MAX_PAGES} pages; an isolate further behind than that (it slept
@@ -23,6 +25,7 @@
 import type { CacheEntry } from '../entry.ts'
 import { LOG_RETENTION_BYTES, LOG_RETENTION_COUNT, ReadMode, type LogRead, type PurgeLog } from './purge-log.ts'
 import { judge, type PurgeRecord, type Verdict } from './purge-record.ts'
+import { tailOf, type ColoEvent, type ColoView, type SharedView } from './colo-view.ts'
 
 /** Records an isolate keeps (as many as the log); entries filled before the oldest are revalidated. */
 export const WINDOW_RECORDS = LOG_RETENTION_COUNT
@@ -44,8 +47,11 @@ export interface CoherenceHooks {
   count?(event: CoherenceEvent): void
 }
 
-/** What a refresh did: read a page, failed, was skipped by the open breaker, or resynchronised. */
-export type CoherenceEvent = 'log_reads' | 'log_read_failures' | 'log_reads_skipped' | 'log_resyncs'
+/**
+ * What a refresh did: read a page, failed, was skipped by the open breaker, or resynchronised; or what
+ * it did with the data centre's shared copy (src/coherence/colo-view.ts).
+ */
+export type CoherenceEvent = 'log_reads' | 'log_read_failures' | 'log_reads_skipped' | 'log_resyncs' | ColoEvent
 
 /** `ctx.waitUntil`, so a retry after a failure can run without any request waiting for it. */
 export interface Background {
@@ -90,12 +96,20 @@ export class Coherence {
   #failing = false
   /** Highest seq this isolate committed itself (its own purges are known before the log is read). */
   #committed = 0
+  /** The data centre's shared copy of the view, when the Cache API is there to hold it. */
+  readonly #colo: ColoView | undefined
 
-  constructor(log: PurgeLog | undefined, hooks: CoherenceHooks, options: { now: () => number; waitMs: number }) {
+  /**
+   * @param options.colo the data centre's shared view: refreshes take it from there when it is younger
+   *   than δ, and publish there what they read from Redis. @default undefined (every refresh reads Redis)
+   */
+  constructor(log: PurgeLog | undefined, hooks: CoherenceHooks, options: { now: () => number; waitMs: number; colo?: ColoView }) {
     this.#log = log
     this.#hooks = hooks
     this.#now = options.now
-    this.#refreshLimitMs = options.waitMs * (MAX_PAGES + 2)
+    this.#colo = log ? options.colo : undefined
+    // A refresh may first wait out another isolate's lease on the shared copy.
+    this.#refreshLimitMs = options.waitMs * (MAX_PAGES + 2) + (this.#colo?.leaseMs ?? 0)
   }
 
   /** Whether the purge log is shared (Redis configured); without it coherence is local only. */
@@ -164,7 +178,7 @@ export class Coherence {
     }
     const refresh: Refresh = { startedAt: this.#now(), done: false, afterFailure: this.#failing || gate === 'trial' }
     this.#refresh = refresh
-    const work = this.#run(log).finally(() => {
+    const work = this.#run(log, deltaMs).finally(() => {
       refresh.done = true
       if (this.#refresh === refresh) this.#refresh = undefined
     })
@@ -185,24 +199,68 @@ export class Coherence {
   }
 
   /**
-   * One refresh: follow the log page by page until its head, or resynchronise when that takes more
-   * than {@link MAX_PAGES} pages or the log cannot be followed from here. The view is fresh (as of the
-   * refresh's start) only once everything up to the head was read.
+   * One refresh: take the data centre's shared copy when it is younger than δ (or wait for the isolate
+   * refreshing it); otherwise follow the log page by page until its head, or resynchronise when that
+   * takes more than {@link MAX_PAGES} pages or the log cannot be followed from here. The view is fresh
+   * (as of the Redis read's start) only once everything up to the head was read; then it is shared.
    */
-  async #run(log: PurgeLog): Promise<void> {
-    const startedAt = this.#now()
+  async #run(log: PurgeLog, deltaMs: number): Promise<void> {
     try {
+      if (await this.#fromColo(deltaMs)) return
+      const startedAt = this.#now()
       let read = await this.#read(log, this.#knownSeq)
       for (let page = 1; !read.complete && page < MAX_PAGES; page++) read = await this.#read(log, this.#knownSeq)
       if (!read.complete) read = await this.#read(log, -1)
       if (!read.complete) return
       this.#viewAt = startedAt
       this.#failing = false
+      if (this.#colo?.enabled()) {
+        await this.#colo.publish({ readAt: startedAt, current: this.#knownSeq, ...tailOf(this.#records, this.#sizes, this.#windowStart, this.#knownSeq) })
+      }
     } catch (error) {
       this.#failing = true
       this.#hooks.count?.('log_read_failures')
       console.warn(`[tiercache] purge log unavailable: ${(error as Error).message}`)
     }
+  }
+
+  /**
+   * Takes the view from the data centre's shared copy, if it is younger than δ; when it is not and another
+   * isolate holds the refresh marker, polls for that isolate's copy until its lease ends. False: read
+   * Redis. A first refresh always reads Redis (a whole page, where the shared tail may be shorter).
+   */
+  async #fromColo(deltaMs: number): Promise<boolean> {
+    const colo = this.#colo
+    if (!colo || this.#knownSeq < 0 || !colo.enabled()) return false
+    if (this.#adopt(await colo.read(), deltaMs)) return true
+    const claim = await colo.claim()
+    if (claim.mine) return false
+    const deadline = performance.now() + claim.since + colo.leaseMs - this.#now()
+    let step = 2
+    while (performance.now() < deadline) {
+      await sleep(step)
+      step = Math.min(step * 2, 20)
+      if (this.#adopt(await colo.read(), deltaMs)) {
+        this.#hooks.count?.('log_shared_waits')
+        return true
+      }
+    }
+    return false
+  }
+
+  /**
+   * Adopts a shared copy younger than δ and newer than this view, when this isolate can follow it (it
+   * holds every record up to the copy's `from`). The view is then as old as the copy's Redis read.
+   */
+  #adopt(view: SharedView | undefined, deltaMs: number): boolean {
+    if (!view) return false
+    const now = this.#now()
+    if (now - view.readAt >= deltaMs || view.readAt <= this.#viewAt || this.#knownSeq < view.from) return false
+    this.apply(view.records)
+    this.#knownSeq = Math.max(this.#knownSeq, view.current)
+    this.#viewAt = Math.min(view.readAt, now)
+    this.#hooks.count?.('log_shared_reads')
+    return true
   }
 
   async #read(log: PurgeLog, from: number): Promise<LogRead> {

@@ -32,6 +32,10 @@ export type StatName =
   | 'log_read_failures'
   | 'log_reads_skipped'
   | 'log_resyncs'
+  | 'log_shared_reads'
+  | 'log_shared_writes'
+  | 'log_shared_waits'
+  | 'log_shared_invalid'
   // The data API (src/data): calls, hits per tier, loader runs and their failures, stale values returned,
   // background refreshes (stale-while-revalidate and early), writes (set, delete, deleteByTag, clear).
   | 'data_requests'

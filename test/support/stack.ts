@@ -49,6 +49,8 @@ export interface Stack {
   workers: WorkerProcess[]
   /** Starts another worker process sharing the same Redis and origin. */
   startWorker(vars?: Record<string, string>): Promise<WorkerProcess>
+  /** The bindings a worker of this stack gets, with `vars` on top (for workers started elsewhere). */
+  bindings(vars?: Record<string, string>): Record<string, string>
   close(): Promise<void>
 }
 
@@ -151,6 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     origin,
     prefix,
     workers,
+    bindings: (vars = {}) => ({ ...baseVars(), ...vars }),
     async startWorker(vars = {}) {
       const worker = await startWorkerProcess({ ...baseVars(), ...vars }, options.scriptPath)
       workers.push(worker)
