@@ -23,8 +23,11 @@ export interface Colo {
   dispose(): Promise<void>
 }
 
-/** Starts `count` isolates of the stack's worker sharing one Cache API store. */
-export async function startColo(stack: Stack, count: number, vars: Record<string, string> = {}): Promise<Colo> {
+/**
+ * Starts `count` isolates of the stack's worker sharing one Cache API store. `cache: false` gives them a
+ * Cache API that keeps nothing (as on `*.workers.dev`).
+ */
+export async function startColo(stack: Stack, count: number, vars: Record<string, string> = {}, options: { cache?: boolean } = {}): Promise<Colo> {
   const names = Array.from({ length: count }, (_, i) => `isolate-${i}`)
   const mf = new Miniflare({
     host: '127.0.0.1',
@@ -35,6 +38,7 @@ export async function startColo(stack: Stack, count: number, vars: Record<string
       scriptPath: workerBundlePath,
       compatibilityDate: '2026-07-01',
       bindings: stack.bindings(vars),
+      cache: options.cache ?? true,
     })),
   })
   await mf.ready

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cacheStatus, eventually, sendPurge, servedBy, startStack, type Stack } from '../support/stack.ts'
 import { startColo, type Colo, type Isolate } from '../support/colo.ts'
 import type { Item } from '../../scripts/demo-origin/item-store.ts'
+import { Response as MiniflareResponse } from 'miniflare'
+import { coloViewUrls, encodeView, MAX_SHARED_BYTES } from '../../src/coherence/colo-view.ts'
 
 // Coherence per data centre, not per isolate (issue 11 item 6): three isolates of one data centre (three
 // workers in one workerd, one Cache API store) read the purge log about once per δ between them, and the
@@ -155,4 +157,58 @@ describe('coherence per data centre: isolates share the purge-log view through t
     // The bound held while the isolates did take their views from the shared copy.
     expect(shared.filter((n) => n > 0).length).toBeGreaterThanOrEqual(ISOLATES - 1)
   }, 180_000)
+
+  it('a corrupt, oversized, foreign or future-stamped shared copy is ignored: the isolate reads Redis and replaces it', async () => {
+    const isolate = colo.isolates[1]!
+    const path = '/public/colo-corrupt'
+    await (await isolate.fetch(path)).arrayBuffer()
+    const { view } = coloViewUrls(`${stack.upstash.url}\n${stack.prefix}`, '/__tiercache')
+    const cache = (await colo.caches()).default
+    const valid = encodeView({ readAt: Date.now(), current: 1, from: 0, records: [] }, `${stack.upstash.url}\n${stack.prefix}`)
+    const bad = [
+      '{"v":1,"log":',
+      encodeView({ readAt: Date.now(), current: 1, from: 0, records: [] }, `${stack.upstash.url}\nanother-prefix:`),
+      valid.replace(/"readAt":\d+/, `"readAt":${Date.now() + 60_000}`),
+      valid.replace('"records":[]', `"records":[],"pad":"${'x'.repeat(MAX_SHARED_BYTES)}"`),
+    ]
+    for (const body of bad) {
+      // Let this isolate's view age past δ, then plant the bad copy where the fresh one would be.
+      await pause(DELTA_MS + 50)
+      await cache.put(view, new MiniflareResponse(body, { headers: { 'cache-control': 'public, max-age=60' } }))
+      const invalid = await counter(isolate, 'log_shared_invalid')
+      const reads = await counter(isolate, 'log_reads')
+      const res = await isolate.fetch(path)
+      await res.arrayBuffer()
+      expect(servedBy(res)).toBe('memory')
+      expect(await counter(isolate, 'log_shared_invalid'), body.slice(0, 60)).toBe(invalid + 1)
+      expect(await counter(isolate, 'log_reads')).toBe(reads + 1)
+      // The isolate published what it read in its place: a copy that parses.
+      const replaced = await cache.match(view)
+      expect(JSON.parse(await replaced!.text())).toMatchObject({ v: 1, log: `${stack.upstash.url}\n${stack.prefix}` })
+    }
+  }, 60_000)
+
+  it('where the Cache API keeps nothing (workers.dev), each isolate reads the log itself', async () => {
+    const bare = await startColo(stack, 2, { COHERENCE_DELTA_MS: String(DELTA_MS) }, { cache: false })
+    try {
+      const path = '/public/colo-no-cache'
+      for (const isolate of bare.isolates) await (await isolate.fetch(path)).arrayBuffer()
+      const started = Date.now()
+      while (Date.now() - started < 5 * DELTA_MS) {
+        for (const isolate of bare.isolates) {
+          const res = await isolate.fetch(path)
+          await res.arrayBuffer()
+          expect(servedBy(res)).toBe('memory')
+        }
+        await pause(25)
+      }
+      for (const isolate of bare.isolates) {
+        // A refresh per δ, each isolate its own (nothing shared), and no request failed over it.
+        expect(await counter(isolate, 'log_reads')).toBeGreaterThanOrEqual(4)
+        expect(await counter(isolate, 'log_shared_reads')).toBe(0)
+      }
+    } finally {
+      await bare.dispose()
+    }
+  }, 60_000)
 })
