@@ -25,7 +25,7 @@
 import type { CacheEntry } from '../entry.ts'
 import { LOG_RETENTION_BYTES, LOG_RETENTION_COUNT, ReadMode, type LogRead, type PurgeLog } from './purge-log.ts'
 import { judge, type PurgeRecord, type Verdict } from './purge-record.ts'
-import { tailOf, type ColoEvent, type ColoView, type SharedView } from './colo-view.ts'
+import { SHARED_TAIL_DELTAS, tailOf, type ColoEvent, type ColoView, type SharedView } from './colo-view.ts'
 
 /** Records an isolate keeps (as many as the log); entries filled before the oldest are revalidated. */
 export const WINDOW_RECORDS = LOG_RETENTION_COUNT
@@ -215,7 +215,7 @@ export class Coherence {
       this.#viewAt = startedAt
       this.#failing = false
       if (this.#colo?.enabled()) {
-        await this.#colo.publish({ readAt: startedAt, current: this.#knownSeq, ...tailOf(this.#records, this.#sizes, this.#windowStart, this.#knownSeq) })
+        await this.#colo.publish({ readAt: startedAt, current: this.#knownSeq, ...tailOf(this.#records, this.#sizes, this.#windowStart, this.#knownSeq, SHARED_TAIL_DELTAS * deltaMs) })
       }
     } catch (error) {
       this.#failing = true

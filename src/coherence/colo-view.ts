@@ -26,6 +26,13 @@
 import type { PurgeRecord } from './purge-record.ts'
 import { urlTag } from './purge-record.ts'
 
+/**
+ * How much purge history the shared copy carries, in δ: records up to this many δ older than the newest
+ * one. An isolate with traffic refreshes every δ, so it is never that far behind; one that was idle longer
+ * reads Redis itself, once. Keeps the copy small when the log is long (1,000 records at 5 purges a second
+ * span 200 s; the copy then holds 10 δ × 5/s = 50 records at δ = 2 s, ~8 KB).
+ */
+export const SHARED_TAIL_DELTAS = 5
 /** Most records the shared copy carries (an isolate further behind follows the log in Redis itself). */
 export const SHARED_TAIL_RECORDS = 500
 /** Most bytes of record JSON the shared copy carries (at least the newest record, if it fits alone). */
@@ -122,15 +129,23 @@ export const encodeView = (view: SharedView, logId: string): string =>
 
 /**
  * The tail an isolate publishes from what it holds: its newest records up to `current`, within the count
- * and byte bounds. `windowStart` is the lowest position from which on the isolate holds every record.
+ * and byte bounds and no older than `spanMs` before the newest (by the records' own Redis times).
+ * `windowStart` is the lowest position from which on the isolate holds every record.
  * @param sizes each record's size, in the order of `records`
  */
-export function tailOf(records: readonly PurgeRecord[], sizes: readonly number[], windowStart: number, current: number): Pick<SharedView, 'from' | 'records'> {
+export function tailOf(
+  records: readonly PurgeRecord[],
+  sizes: readonly number[],
+  windowStart: number,
+  current: number,
+  spanMs = Number.POSITIVE_INFINITY
+): Pick<SharedView, 'from' | 'records'> {
   let i = records.length
   while (i > 0 && records[i - 1]!.seq > current) i--
   const end = i
+  const oldest = end > 0 ? records[end - 1]!.t - spanMs : 0
   let bytes = 0
-  while (i > 0 && end - i < SHARED_TAIL_RECORDS && bytes + sizes[i - 1]! <= SHARED_TAIL_BYTES) {
+  while (i > 0 && end - i < SHARED_TAIL_RECORDS && bytes + sizes[i - 1]! <= SHARED_TAIL_BYTES && records[i - 1]!.t >= oldest) {
     bytes += sizes[i - 1]!
     i--
   }

@@ -59,6 +59,12 @@ describe('the shared copy of the purge-log view', () => {
       expect(tail.records[0]!.seq).toBe(11)
     })
 
+    it('cut by age: records more than the span older than the newest are left out', () => {
+      // A record's t is base + seq: a 2 ms span before record 8 keeps 7 and 8 (there is no 6), 3 ms keeps 5 too.
+      expect(tailOf(records, sizes, 3, 8, 2)).toEqual({ from: 5, records: records.slice(3) })
+      expect(tailOf(records, sizes, 3, 8, 3)).toEqual({ from: 4, records: records.slice(2) })
+    })
+
     it('cut by bytes: a reader behind `from` must follow the log in Redis itself', () => {
       const big = SHARED_TAIL_BYTES / 2
       const tail = tailOf(records, [big, big, big, big, big], 3, 8)

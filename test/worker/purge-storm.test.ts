@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually, sendPurge, servedBy, startStack, type Stack, type WorkerProcess } from '../support/stack.ts'
+import { eventually, sendPurge, servedBy, startStack, TEST_TOKEN, type Stack, type WorkerProcess } from '../support/stack.ts'
 import { pool } from '../support/pool.ts'
 import { keysAndTtls, purgeLogState } from '../support/redis-inspect.ts'
+import { measureLogRead, sharedCopyBytes } from '../support/log-read-bytes.ts'
+import { MAX_SHARED_BYTES } from '../../src/coherence/colo-view.ts'
 import { LOG_RETENTION_BYTES, LOG_RETENTION_COUNT, LOG_RETENTION_MS, PAGE_RECORDS, PURGE_ID_TTL_SECONDS } from '../../src/coherence/purge-log.ts'
 
 // Purge storms keep the δ bound and bounded state. 3,000 purges go through one worker process while
@@ -72,6 +74,25 @@ describe('a purge storm keeps the δ bound and bounded state', () => {
     const afterHalf = await purgeLogState(REDIS_PORT, stack.prefix)
     console.log(`after 1,500 purges (${Date.now() - started} ms): ${JSON.stringify(afterHalf)}`)
     expect(afterHalf.records).toBe(LOG_RETENTION_COUNT)
+    // What one coherence read costs after the storm: for an isolate that is caught up (the steady state,
+    // once per δ), one δ behind the storm, and one reading its first page (a new isolate, or a resync).
+    const newest = afterHalf.newestSeq
+    const full = await measureLogRead(stack.upstash.url, TEST_TOKEN, stack.prefix, -1)
+    const newestT = Math.max(...full.read.records.map((r) => r.t))
+    const behindByDelta = full.read.records.filter((r) => r.t > newestT - DELTA_MS).length
+    const reads = [await measureLogRead(stack.upstash.url, TEST_TOKEN, stack.prefix, newest), await measureLogRead(stack.upstash.url, TEST_TOKEN, stack.prefix, newest - behindByDelta), full]
+    const copyBytes = sharedCopyBytes(full.read, `${stack.upstash.url}\n${stack.prefix}`, DELTA_MS)
+    console.log(
+      `after 1,500 purges: purge log ${afterHalf.records} records, ${afterHalf.bytes} B of record JSON (Redis MEMORY USAGE ${afterHalf.memoryUsage} B); ` +
+        `coherence read: ${reads.map((r) => `${r.records} records → ${r.responseBytes} B on the wire`).join('; ')} ` +
+        `(caught up; ${behindByDelta} purges = one δ behind; first page); the data centre's shared copy of the view (δ = ${DELTA_MS} ms): ${copyBytes} B`
+    )
+    expect(reads[0]!.records).toBe(0)
+    expect(reads[0]!.responseBytes).toBeLessThan(100)
+    expect(reads[1]!.records).toBe(behindByDelta)
+    expect(full.records).toBe(PAGE_RECORDS)
+    expect(full.responseBytes).toBeGreaterThan(full.recordBytes)
+    expect(copyBytes).toBeLessThanOrEqual(MAX_SHARED_BYTES)
 
     await pool(800, CONCURRENCY, (i) => purge(1500 + i))
     // The napper looks once at purge 2,300 (it resynchronises: 2,300 behind) and keeps the late items
