@@ -232,18 +232,22 @@ export class Coherence {
   async #fromColo(deltaMs: number): Promise<boolean> {
     const colo = this.#colo
     if (!colo || this.#knownSeq < 0 || !colo.enabled()) return false
-    if (this.#adopt(await colo.read(), deltaMs)) return true
-    const claim = await colo.claim()
+    const seen = await colo.read()
+    if (this.#adopt(seen, deltaMs)) return true
+    const claim = await colo.claim(seen?.readAt)
     if (claim.mine) return false
     const deadline = performance.now() + claim.since + colo.leaseMs - this.#now()
     let step = 2
     while (performance.now() < deadline) {
       await sleep(step)
       step = Math.min(step * 2, 20)
-      if (this.#adopt(await colo.read(), deltaMs)) {
+      const next = await colo.read()
+      if (this.#adopt(next, deltaMs)) {
         this.#hooks.count?.('log_shared_waits')
         return true
       }
+      // The holder published, and it is no use to us (we cannot follow it): read Redis now, not at the lease's end.
+      if (next && next.readAt >= claim.since) return false
     }
     return false
   }

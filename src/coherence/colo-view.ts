@@ -231,14 +231,15 @@ export class ColoView {
   /**
    * Claims the refresh: `mine` when this isolate should read Redis (no other isolate is refreshing, or
    * the Cache API cannot tell), else the time the other isolate's marker was set, so the caller can wait
-   * for its publication until the lease ends.
+   * for its publication until the lease ends. A marker no newer than `copyReadAt` (the shared copy's) is
+   * a finished refresh: its holder started its read after setting it and has published.
    */
-  async claim(): Promise<{ mine: true } | { mine: false; since: number }> {
+  async claim(copyReadAt = Number.NEGATIVE_INFINITY): Promise<{ mine: true } | { mine: false; since: number }> {
     try {
       const cache = await this.#open()
       const now = this.#config.now()
       const held = await this.#marker(cache)
-      if (held && held.id !== this.#id && now - held.at < this.#config.leaseMs && held.at <= now + MAX_CLOCK_AHEAD_MS) {
+      if (held && held.id !== this.#id && held.at > copyReadAt && now - held.at < this.#config.leaseMs && held.at <= now + MAX_CLOCK_AHEAD_MS) {
         return { mine: false, since: held.at }
       }
       await cache.put(this.#urls.marker, stored(JSON.stringify({ id: this.#id, at: now })))
