@@ -170,10 +170,16 @@ async function boundedText(response: Response, maxBytes: number): Promise<string
 export class ColoView {
   readonly #config: ColoViewConfig
   readonly #urls: { view: string; marker: string }
-  readonly #id = crypto.randomUUID()
+  /** This isolate's marker id, made on first use: Workers refuse random values in global scope, where a middleware may build this. */
+  #idValue: string | undefined
   #cache: Promise<ViewCache> | undefined
   #unseen = 0
   #offUntil = Number.NEGATIVE_INFINITY
+
+  get #id(): string {
+    this.#idValue ??= crypto.randomUUID()
+    return this.#idValue
+  }
 
   constructor(config: ColoViewConfig) {
     this.#config = config
