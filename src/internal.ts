@@ -44,7 +44,14 @@ export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bin
     if (tiers.redis) {
       // The view first (one read at most, skipped while the breaker is open), then a write probe: a
       // Redis that is out of memory or read-only still answers reads.
-      await engine.coherence.ensureFresh(options.coherenceDeltaMs)
+      // Sharing what it read with the data centre's other isolates runs after the answer, where there is a context to run it in.
+      let ctx: { waitUntil(promise: Promise<unknown>): void } | undefined
+      try {
+        ctx = c.executionCtx
+      } catch {
+        ctx = undefined
+      }
+      await engine.coherence.ensureFresh(options.coherenceDeltaMs, undefined, ctx)
       // Errors since the last successful probe (this probe supersedes earlier probes' own).
       const errors = tiers.redis.health.recentErrors().filter((e) => e.operation !== 'health probe')
       const started = Date.now()

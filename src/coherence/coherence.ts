@@ -159,9 +159,10 @@ export class Coherence {
    * Makes the view younger than `deltaMs` when Redis allows, refreshing it if it is not. Concurrent
    * callers share one refresh, each waiting with its own timers. Nobody waits while the breaker is
    * open; after a failure only the caller that retries waits, and not even it when it passes
-   * `background` (the retry then runs in `waitUntil`).
+   * `background` (the retry then runs in `waitUntil`). `share` is where publishing the view for the
+   * data centre's other isolates runs (default `background`; without either, the caller awaits it).
    */
-  async ensureFresh(deltaMs: number, background?: Background): Promise<void> {
+  async ensureFresh(deltaMs: number, background?: Background, share: Background | undefined = background): Promise<void> {
     const log = this.#log
     if (!log || this.viewAge() < deltaMs) return
     const running = this.#refresh
@@ -178,7 +179,7 @@ export class Coherence {
     }
     const refresh: Refresh = { startedAt: this.#now(), done: false, afterFailure: this.#failing || gate === 'trial' }
     this.#refresh = refresh
-    const work = this.#run(log, deltaMs).finally(() => {
+    const work = this.#run(log, deltaMs, share).finally(() => {
       refresh.done = true
       if (this.#refresh === refresh) this.#refresh = undefined
     })
@@ -204,7 +205,7 @@ export class Coherence {
    * takes more than {@link MAX_PAGES} pages or the log cannot be followed from here. The view is fresh
    * (as of the Redis read's start) only once everything up to the head was read; then it is shared.
    */
-  async #run(log: PurgeLog, deltaMs: number): Promise<void> {
+  async #run(log: PurgeLog, deltaMs: number, share: Background | undefined): Promise<void> {
     try {
       if (await this.#fromColo(deltaMs)) return
       const startedAt = this.#now()
@@ -215,7 +216,10 @@ export class Coherence {
       this.#viewAt = startedAt
       this.#failing = false
       if (this.#colo?.enabled()) {
-        await this.#colo.publish({ readAt: startedAt, current: this.#knownSeq, ...tailOf(this.#records, this.#sizes, this.#windowStart, this.#knownSeq, SHARED_TAIL_DELTAS * deltaMs) })
+        // The view is fresh already: publishing is for the other isolates, and no request need wait for it.
+        const published = this.#colo.publish({ readAt: startedAt, current: this.#knownSeq, ...tailOf(this.#records, this.#sizes, this.#windowStart, this.#knownSeq, SHARED_TAIL_DELTAS * deltaMs) })
+        if (share) share.waitUntil(published)
+        else await published
       }
     } catch (error) {
       this.#failing = true
@@ -232,9 +236,9 @@ export class Coherence {
   async #fromColo(deltaMs: number): Promise<boolean> {
     const colo = this.#colo
     if (!colo || this.#knownSeq < 0 || !colo.enabled()) return false
-    const seen = await colo.read()
+    const { view: seen, marker } = await colo.look()
     if (this.#adopt(seen, deltaMs)) return true
-    const claim = await colo.claim(seen?.readAt)
+    const claim = await colo.claim(seen?.readAt, marker)
     if (claim.mine) return false
     const deadline = performance.now() + claim.since + colo.leaseMs - this.#now()
     let step = 2

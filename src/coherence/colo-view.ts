@@ -65,6 +65,12 @@ export interface SharedView {
   records: PurgeRecord[]
 }
 
+/** A refresh marker: which isolate set it (a random id per isolate) and when (its clock). */
+export interface Marker {
+  id: string
+  at: number
+}
+
 /** Counters the shared copy reports (stats). */
 export type ColoEvent =
   /** A view taken from the shared copy instead of Redis. */
@@ -206,6 +212,15 @@ export class ColoView {
     return opened
   }
 
+  /**
+   * The shared copy and the refresh marker, looked up together (one round of Cache API calls before a
+   * refresh decides, not two). Never throws.
+   */
+  async look(): Promise<{ view: SharedView | undefined; marker: Marker | undefined }> {
+    const [view, marker] = await Promise.all([this.read(), this.#open().then((cache) => this.#marker(cache)).catch(() => undefined)])
+    return { view, marker }
+  }
+
   /** The shared copy, when there is a believable one. Never throws: any failure reads as "none". */
   async read(): Promise<SharedView | undefined> {
     try {
@@ -235,16 +250,15 @@ export class ColoView {
   }
 
   /**
-   * Claims the refresh: `mine` when this isolate should read Redis (no other isolate is refreshing, or
-   * the Cache API cannot tell), else the time the other isolate's marker was set, so the caller can wait
+   * Claims the refresh, given the marker {@link look} found: `mine` when this isolate should read Redis
+   * (no other isolate is refreshing, or the Cache API cannot tell), else the time the other isolate's marker was set, so the caller can wait
    * for its publication until the lease ends. A marker no newer than `copyReadAt` (the shared copy's) is
    * a finished refresh: its holder started its read after setting it and has published.
    */
-  async claim(copyReadAt = Number.NEGATIVE_INFINITY): Promise<{ mine: true } | { mine: false; since: number }> {
+  async claim(copyReadAt = Number.NEGATIVE_INFINITY, held?: Marker): Promise<{ mine: true } | { mine: false; since: number }> {
     try {
       const cache = await this.#open()
       const now = this.#config.now()
-      const held = await this.#marker(cache)
       if (held && held.id !== this.#id && held.at > copyReadAt && now - held.at < this.#config.leaseMs && held.at <= now + MAX_CLOCK_AHEAD_MS) {
         return { mine: false, since: held.at }
       }
@@ -269,7 +283,7 @@ export class ColoView {
     }
   }
 
-  async #marker(cache: ViewCache): Promise<{ id: string; at: number } | undefined> {
+  async #marker(cache: ViewCache): Promise<Marker | undefined> {
     const response = await cache.match(this.#urls.marker)
     if (!response) return undefined
     const text = await boundedText(response, 1024)
