@@ -179,7 +179,9 @@ export class Coherence {
     }
     const refresh: Refresh = { startedAt: this.#now(), done: false, afterFailure: this.#failing || gate === 'trial' }
     this.#refresh = refresh
-    const work = this.#run(log, deltaMs, share).finally(() => {
+    // A half-open breaker's trial must reach Redis: taken by a shared copy, it would never report back and
+    // the breaker (shared with the Redis tier) would stay open a cool-down longer.
+    const work = this.#run(log, deltaMs, share, gate === 'yes').finally(() => {
       refresh.done = true
       if (this.#refresh === refresh) this.#refresh = undefined
     })
@@ -205,9 +207,9 @@ export class Coherence {
    * takes more than {@link MAX_PAGES} pages or the log cannot be followed from here. The view is fresh
    * (as of the Redis read's start) only once everything up to the head was read; then it is shared.
    */
-  async #run(log: PurgeLog, deltaMs: number, share: Background | undefined): Promise<void> {
+  async #run(log: PurgeLog, deltaMs: number, share: Background | undefined, mayShare: boolean): Promise<void> {
     try {
-      if (await this.#fromColo(deltaMs)) return
+      if (mayShare && (await this.#fromColo(deltaMs))) return
       const startedAt = this.#now()
       let read = await this.#read(log, this.#knownSeq)
       for (let page = 1; !read.complete && page < MAX_PAGES; page++) read = await this.#read(log, this.#knownSeq)
