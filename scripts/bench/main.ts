@@ -25,6 +25,7 @@ import { pinServices, startLocalStack, startService, UpstashControl } from './se
 import { evaluateTargets, type BenchResults, type ZipfFigures } from './targets.ts'
 import { buildBundles, startWorker, type Bundles, type WorkerProcess } from './workers.ts'
 import { createZipf, expectedColdShare } from './zipf.ts'
+import { bundleSize, type ColdStart, type StartupResult } from './startup.ts'
 import type { ConstantResponse } from './baselines/node-constant.ts'
 
 const UPSTASH_TOKEN = 'bench-upstash-token'
@@ -62,7 +63,7 @@ interface Run {
   logDir: string
   notes: string[]
   scenarios: ThroughputResult[]
-  startTiercache(name: string, extra?: Record<string, string>): Promise<WorkerProcess>
+  startTiercache(name: string, extra?: Record<string, string>, healthCheck?: boolean): Promise<WorkerProcess>
   want(id: string): boolean
 }
 
@@ -109,7 +110,7 @@ async function main(options: BenchOptions): Promise<void> {
     notes,
     scenarios: [],
     want: (id) => options.only.length === 0 || options.only.includes(id),
-    async startTiercache(name, extra = {}) {
+    async startTiercache(name, extra = {}, healthCheck = true) {
       const worker = await startWorker({
         name,
         scriptPath: bundles.tiercache,
@@ -126,6 +127,7 @@ async function main(options: BenchOptions): Promise<void> {
         logFile: path.join(logDir, `${name}.log`),
         internalToken: INTERNAL_TOKEN,
       })
+      if (!healthCheck) return worker
       const health = await worker.get('/__tiercache/health')
       if (health.status !== 200) throw new Error(`${name} is not healthy: ${health.status} ${health.text().slice(0, 400)}`)
       return worker
@@ -133,24 +135,26 @@ async function main(options: BenchOptions): Promise<void> {
   }
 
   await baselineAndTierScenarios(run)
+  const startup = run.want('startup') ? await startupScenario(run) : undefined
   const zipf = run.want('zipf') || run.want('origin-80ms') ? await zipfScenarios(run) : undefined
   const { stampede, purge } = await coherenceScenarios(run)
   await dataScenarios(run, { url: stack.upstash.url, prefix: redisPrefix })
   const global = run.want('global') ? await globalScenarios(run, stack.upstash) : undefined
 
-  const order = ['node-constant', 'constant-worker', 'constant-worker-entry', 'hono-cache', 'origin', 'memory-hit', 'memory-hit-entry', 'memory-hit-user', 'edge-hit', 'redis-hit', 'redis-hit-user', 'miss', 'zipf', 'zipf-paced', 'zipf-no-edge', 'origin-80ms', 'data-memory-hit', 'data-map', 'data-redis-hit', 'data-upstash-get']
+  const order = ['node-constant', 'constant-worker', 'constant-worker-entry', 'hono-cache', 'origin', 'memory-hit', 'memory-hit-entry', 'memory-hit-user', 'edge-hit', 'redis-hit', 'redis-hit-user', 'miss', 'hono-miss', 'zipf', 'zipf-paced', 'zipf-no-edge', 'origin-80ms', 'data-memory-hit', 'data-map', 'data-redis-hit', 'data-upstash-get']
   run.scenarios.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
 
   await deleteKeys()
   await Promise.all(stack.services.map((service) => service.stop()))
   const busyAfter = await cpuBusyShare(1000)
   if (busyAfter > 0.2) notes.push(`Something else kept the machine busy at the end: ${(busyAfter * 100).toFixed(0)} % of CPU time busy in the second after the run.`)
-  const targets = evaluateTargets({ scenarios: run.scenarios, ...(zipf ? { zipf } : {}), ...(stampede ? { stampede } : {}), ...(purge ? { purge } : {}), deltaMs: options.deltaMs })
+  const targets = evaluateTargets({ scenarios: run.scenarios, ...(startup ? { startup } : {}), ...(zipf ? { zipf } : {}), ...(stampede ? { stampede } : {}), ...(purge ? { purge } : {}), deltaMs: options.deltaMs })
   const results: BenchResults = {
     environment,
     config: { ...options, runId, redisPrefix, workerHost: BENCH_HOST, cpuBusyBefore: busyBefore, cpuBusyAfter: busyAfter },
     host: `${HOST_DESCRIPTION} ${describePinning(pinning)}`,
     scenarios: run.scenarios,
+    ...(startup ? { startup } : {}),
     ...(zipf ? { zipf } : {}),
     ...(stampede ? { stampede } : {}),
     ...(purge ? { purge } : {}),
@@ -368,20 +372,44 @@ async function baselineAndTierScenarios(run: Run): Promise<void> {
     await worker.stop()
   }
 
-  if (want('miss') && main) {
-    let n = 0
-    await measure({
-      id: 'miss',
-      title: 'tiercache miss',
-      group: 'tiercache',
-      description: 'A URL never requested before on every request: memory, edge and Redis miss, origin fetch (no added delay), then fills of all three tiers.',
-      url: main.url,
-      path: () => () => resource(`miss-${run.runId}-${n++}`),
-      pathLabel: resource(`miss-${run.runId}-{n}`),
-      connections: options.connections,
-      headers: WORKER_HEADERS,
-      workers: [main],
-    })
+  // tiercache's miss (all three tiers on) and hono/cache's miss (origin fetch + cache.put), interleaved.
+  if ((want('miss') && main) || want('hono-miss')) {
+    const pair: ThroughputDefinition[] = []
+    let hono: WorkerProcess | undefined
+    if (want('hono-miss')) {
+      hono = await startWorker({ name: 'hono-cache-miss', scriptPath: bundles.honoCache, bindings: { ORIGIN_URL: ctx.origin.url }, logFile: path.join(logDir, 'hono-cache-miss.log') })
+      let h = 0
+      pair.push({
+        id: 'hono-miss',
+        title: 'hono/cache miss',
+        group: 'baseline',
+        description: '`hono/cache` with a URL never requested before on every request: Cache API lookup, origin fetch (no added delay), `cache.put` in `waitUntil`: the baseline for tiercache\'s miss CPU.',
+        url: hono.url,
+        path: () => () => resource(`hmiss-${run.runId}-${h++}`),
+        pathLabel: resource(`hmiss-${run.runId}-{n}`),
+        connections: options.connections,
+        headers: WORKER_HEADERS,
+        offload: false,
+        cpu: [hono],
+      })
+    }
+    if (want('miss') && main) {
+      let n = 0
+      pair.push({
+        id: 'miss',
+        title: 'tiercache miss',
+        group: 'tiercache',
+        description: 'A URL never requested before on every request: memory, edge and Redis miss, origin fetch (no added delay), then fills of all three tiers.',
+        url: main.url,
+        path: () => () => resource(`miss-${run.runId}-${n++}`),
+        pathLabel: resource(`miss-${run.runId}-{n}`),
+        connections: options.connections,
+        headers: WORKER_HEADERS,
+        workers: [main],
+      })
+    }
+    scenarios.push(...(await runInterleaved(ctx, pair)))
+    await hono?.stop()
   }
   if (main) await main.stop()
 }
@@ -447,6 +475,38 @@ async function dataScenarios(run: Run, redis: { url: string; prefix: string }): 
     scenarios.push(...(await runInterleaved(ctx, pair, options.pairedReps)))
     await worker.stop()
   }
+}
+
+/**
+ * Start-up (issue 11 target 5): the minified bundles as wrangler reports them, then fresh worker processes
+ * of tiercache (every tier on) and of the hono/cache worker, alternating: each one's start-up to `ready` and
+ * its first response (a miss on a fresh isolate: for tiercache also the first purge-log read and the Redis
+ * lookup), then a second miss on the now warm isolate.
+ */
+async function startupScenario(run: Run): Promise<StartupResult> {
+  const { ctx, bundles, logDir, runId, options } = run
+  ctx.log('startup: bundle sizes (wrangler deploy --dry-run --minify)')
+  const sizes = [await bundleSize('tiercache', 'src/worker.ts'), await bundleSize('hono-cache', 'scripts/bench/baselines/hono-cache-worker.ts')]
+  const result: StartupResult = { bundles: sizes, tiercache: [], hono: [] }
+  const timed = async (worker: WorkerProcess, p: string) => {
+    const started = performance.now()
+    const res = await worker.get(p, { headers: WORKER_HEADERS })
+    return { ms: performance.now() - started, status: res.status }
+  }
+  const cold = async (worker: WorkerProcess, id: string): Promise<ColdStart> => {
+    const first = await timed(worker, resource(`cold-${runId}-${id}-a`))
+    const second = await timed(worker, resource(`cold-${runId}-${id}-b`))
+    await worker.stop()
+    return { startupMs: worker.startupMs, firstMs: first.ms, secondMs: second.ms, status: first.status }
+  }
+  const starts = options.coldStarts
+  for (let i = 0; i < starts; i++) {
+    result.tiercache.push(await cold(await run.startTiercache(`tiercache-cold-${i}`, {}, false), `t${i}`))
+    const hono = await startWorker({ name: `hono-cold-${i}`, scriptPath: bundles.honoCache, bindings: { ORIGIN_URL: ctx.origin.url }, logFile: path.join(logDir, `hono-cold-${i}.log`) })
+    result.hono.push(await cold(hono, `h${i}`))
+    ctx.log(`startup: ${i + 1}/${starts} first response tiercache ${result.tiercache.at(-1)!.firstMs.toFixed(1)} ms, hono/cache ${result.hono.at(-1)!.firstMs.toFixed(1)} ms`)
+  }
+  return result
 }
 
 /**

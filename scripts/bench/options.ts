@@ -35,6 +35,8 @@ export interface BenchOptions {
   stampedeConcurrency: number
   stampedeReps: number
   purgeTrials: number
+  /** Fresh worker processes of each kind the start-up comparison starts. */
+  coldStarts: number
   /** Coherence interval δ the purge and coherence targets are judged against (design.md §5 default). */
   deltaMs: number
   /** `REDIS_TIMEOUT_MS` for the tiercache workers. */
@@ -65,6 +67,7 @@ export const DEFAULTS: BenchOptions = {
   stampedeConcurrency: 200,
   stampedeReps: 3,
   purgeTrials: 15,
+  coldStarts: 5,
   deltaMs: 2000,
   redisTimeoutMs: 1000,
   seed: 20_251_123,
@@ -73,7 +76,7 @@ export const DEFAULTS: BenchOptions = {
   outDir: 'bench-results',
 }
 
-const QUICK: Partial<BenchOptions> = { zipfPacedDurationS: 2, durationS: 1, warmupS: 0.5, pairedReps: 3, zipfWarmupRequests: 5000, purgeTrials: 3 }
+const QUICK: Partial<BenchOptions> = { zipfPacedDurationS: 2, durationS: 1, warmupS: 0.5, pairedReps: 3, zipfWarmupRequests: 5000, purgeTrials: 3, coldStarts: 3 }
 
 export const SCENARIO_IDS = [
   'node-constant',
@@ -88,6 +91,8 @@ export const SCENARIO_IDS = [
   'redis-hit',
   'redis-hit-user',
   'miss',
+  'hono-miss',
+  'startup',
   'origin-80ms',
   'zipf',
   'zipf-no-edge',

@@ -4,8 +4,14 @@
  * sampling profile are shares of the worker thread's time, not throughput: `npm run bench` gives those.
  *
  * Usage: `npm run bench:profile -- [--path /etag/bench-k{k}?max-age=3600] [--keys 256] [--seconds 5]
- * [--memory-max-bytes N] [--edge on|off] [--top 40]`. `{k}` in the path rotates over `--keys` pre-warmed
- * URLs (so concurrent requests do not collapse onto one key); `--memory-max-bytes 64` profiles edge hits.
+ * [--memory-max-bytes N] [--edge on|off] [--top 40] [--cpu-only] [--script dist/x.js]`. `{k}` in the path
+ * rotates over `--keys` pre-warmed URLs (so concurrent requests do not collapse onto one key);
+ * `--memory-max-bytes 64` profiles edge hits.
+ *
+ * It also prints the workerd process's CPU time per request (user + system from /proc, Linux): on a busy
+ * machine a sampling profile is mostly noise, while CPU time per request stays comparable between two
+ * builds. `--cpu-only` skips the profiler (whose sampling costs CPU too) and prints only that figure;
+ * `--script` runs an already-built bundle instead of building `src/worker.ts` (an older build, to compare).
  */
 import { parseArgs } from 'node:util'
 import { writeFile } from 'node:fs/promises'
@@ -15,6 +21,7 @@ import { Miniflare } from 'miniflare'
 import { buildWorker, projectRoot } from '../build-worker.ts'
 import { startDemoOrigin } from '../demo-origin/server.ts'
 import { COMPATIBILITY_DATE } from './workers.ts'
+import { cpuMicros, findDescendant } from './process-cpu.ts'
 
 interface ProfileNode {
   id: number
@@ -36,6 +43,8 @@ const { values } = parseArgs({
     edge: { type: 'string', default: 'on' },
     top: { type: 'string', default: '40' },
     'inspector-port': { type: 'string', default: '9239' },
+    'cpu-only': { type: 'boolean', default: false },
+    script: { type: 'string' },
   },
 })
 
@@ -94,7 +103,7 @@ function summarise(profile: CpuProfile) {
 }
 
 const origin = await startDemoOrigin()
-const scriptPath = await buildWorker('src/worker.ts', path.join(projectRoot, 'dist', 'bench', 'profile.js'))
+const scriptPath = values.script ? path.resolve(values.script) : await buildWorker('src/worker.ts', path.join(projectRoot, 'dist', 'bench', 'profile.js'))
 const bindings: Record<string, string> = { ORIGIN_URL: origin.url, EDGE_CACHE: values.edge! }
 if (values['memory-max-bytes']) bindings['MEMORY_MAX_BYTES'] = values['memory-max-bytes']
 const mf = new Miniflare({
@@ -117,17 +126,29 @@ try {
   const warm = await fetch(url + pathOf(0))
   console.log(`warm response: ${warm.status} cache-status: ${warm.headers.get('cache-status')}`)
   await warm.arrayBuffer()
-  const session = await devtools(Number(values['inspector-port']))
-  await session.send('Profiler.enable')
-  await session.send('Profiler.setSamplingInterval', { interval: 50 })
-  await session.send('Profiler.start')
+  const workerd = findDescendant(process.pid, 'workerd')
+  const cpuOnly = values['cpu-only']
+  const session = cpuOnly ? undefined : await devtools(Number(values['inspector-port']))
+  await session?.send('Profiler.enable')
+  await session?.send('Profiler.setSamplingInterval', { interval: 50 })
+  await session?.send('Profiler.start')
   let next = 0
+  const cpuBefore = workerd === undefined ? undefined : cpuMicros(workerd)
   const result = await autocannon({
     url,
     connections: 10,
     duration: Number(values.seconds),
     requests: [{ setupRequest: (req) => ({ ...req, path: pathOf(next++ % keys) }) }],
   })
+  const cpuAfter = workerd === undefined ? undefined : cpuMicros(workerd)
+  const cpuLine =
+    cpuBefore !== undefined && cpuAfter !== undefined
+      ? `workerd CPU ${((cpuAfter - cpuBefore) / result.requests.total).toFixed(1)} µs per request (user + system, /proc${cpuOnly ? '' : ', profiler on'})`
+      : 'workerd CPU: not readable here'
+  if (!session) {
+    console.log(`${result.requests.average} req/s; ${result.requests.total} requests; ${cpuLine}`)
+    process.exitCode = 0
+  } else {
   const { profile } = await session.send<{ profile: CpuProfile }>('Profiler.stop')
   session.close()
   const out = path.join(projectRoot, 'dist', 'bench', 'profile.cpuprofile')
@@ -135,13 +156,14 @@ try {
   const { self, total, all, idle } = summarise(profile)
   const busy = all - idle
   const perRequest = (us: number) => (us / result.requests.total).toFixed(2)
-  console.log(`${result.requests.average} req/s; ${result.requests.total} requests; worker thread busy ${(busy / 1e3).toFixed(0)} ms of ${(all / 1e3).toFixed(0)} ms`)
+  console.log(`${result.requests.average} req/s; ${result.requests.total} requests; worker thread busy ${(busy / 1e3).toFixed(0)} ms of ${(all / 1e3).toFixed(0)} ms; ${cpuLine}`)
   console.log(`(µs per request; profile written to ${path.relative(projectRoot, out)}, open it in Chrome DevTools)`)
   const top = Number(values.top)
   console.log('\nself time')
   for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${perRequest(us).padStart(8)}  ${name}`)
   console.log('\ninclusive time')
   for (const [name, us] of [...total].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${perRequest(us).padStart(8)}  ${name}`)
+  }
 } finally {
   await mf.dispose()
   await origin.close()

@@ -6,7 +6,8 @@
  */
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import type { BenchResults, TargetVerdict } from './targets.ts'
+import { coldStartMedians, type BenchResults, type TargetVerdict } from './targets.ts'
+import type { StartupResult } from './startup.ts'
 import type { ThroughputResult } from './scenarios/throughput.ts'
 import { ratio } from './summary.ts'
 import { renderGlobal } from './scenarios/global.ts'
@@ -29,6 +30,40 @@ const table = (head: string[], rows: string[][]): string =>
   [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n')
 
 const VERDICT_MARK: Record<TargetVerdict['verdict'], string> = { met: '✅ met', 'not met': '❌ not met', 'not measured': '⚪ not measured' }
+
+/** Start-up: bundle sizes (wrangler's figures), package shares, and fresh-isolate first responses. */
+export function renderStartup(startup: StartupResult): string {
+  const out: string[] = ['## Start-up', '']
+  out.push('Minified bundles as `wrangler deploy --dry-run --minify --outdir` reports them, and the largest packages in each (esbuild metafile, same settings):')
+  out.push('')
+  out.push(
+    table(
+      ['worker', 'entry', 'total KiB', 'gzip KiB', 'largest parts (minified bytes)'],
+      startup.bundles.map((b) => [b.name, `\`${b.entry}\``, num(b.totalKiB, 2), num(b.gzipKiB, 2), b.packages.slice(0, 6).map((p) => `${p.name} ${num(p.bytes)}`).join(', ')])
+    )
+  )
+  out.push('')
+  const t = coldStartMedians(startup.tiercache)
+  const h = coldStartMedians(startup.hono)
+  out.push(
+    `Fresh worker processes, alternating (medians of ${startup.tiercache.length} each): start-up is Miniflare's start to \`ready\` (workerd up, bundle compiled ` +
+      'and evaluated); the first response is the first request on that fresh isolate (a miss: for tiercache every tier on, so also configuration, ' +
+      'engine set-up and the first purge-log read); the second is another miss right after.'
+  )
+  out.push('')
+  out.push(
+    table(
+      ['worker', 'start-up ms', 'first response ms', 'second response ms'],
+      [
+        ['tiercache', ms(t.startupMs), ms(t.firstMs), ms(t.secondMs)],
+        ['hono/cache', ms(h.startupMs), ms(h.firstMs), ms(h.secondMs)],
+        ['ratio', num(t.startupMs / h.startupMs, 2), num(t.firstMs / h.firstMs, 2), num(t.secondMs / h.secondMs, 2)],
+      ]
+    )
+  )
+  out.push('')
+  return out.join('\n')
+}
 
 /** The markdown report. */
 export function renderMarkdown(results: BenchResults): string {
@@ -69,6 +104,7 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(renderHostOverhead(byId))
   out.push('')
 
+  if (results.startup) out.push(renderStartup(results.startup))
   out.push('## Throughput and latency')
   out.push('')
   out.push('![Median throughput per scenario](chart.svg)')
@@ -134,19 +170,31 @@ export function renderMarkdown(results: BenchResults): string {
       out.push('')
       out.push(
         table(
-          ['scenario', 'fills', 'body bytes', 'Redis value bytes', 'Redis / body', 'Redis bytes per fill'],
-          bytes.map((s) => [
-            s.title,
-            num(s.redisBytes!.fills),
-            num(s.redisBytes!.bodyBytesWritten),
-            num(s.redisBytes!.redisBytesWritten),
-            num(s.redisBytes!.ratio, 2),
-            num(s.redisBytes!.redisBytesWritten / Math.max(1, s.redisBytes!.fills)),
-          ])
+          ['scenario', 'fills', 'body bytes', 'Redis value bytes', 'Redis / body', 'body bytes per fill', 'Redis bytes per fill', 'Redis − body per fill', 'memory bytes per entry'],
+          bytes.map((s) => {
+            const fills = Math.max(1, s.redisBytes!.fills)
+            const memory = (s.memory ?? []).find((m) => m.entries > 0)
+            return [
+              s.title,
+              num(s.redisBytes!.fills),
+              num(s.redisBytes!.bodyBytesWritten),
+              num(s.redisBytes!.redisBytesWritten),
+              num(s.redisBytes!.ratio, 2),
+              num(s.redisBytes!.bodyBytesWritten / fills, 1),
+              num(s.redisBytes!.redisBytesWritten / fills),
+              num((s.redisBytes!.redisBytesWritten - s.redisBytes!.bodyBytesWritten) / fills),
+              memory ? num(memory.bytes / memory.entries) : '—',
+            ]
+          })
         )
       )
       out.push('')
     }
+    out.push(
+      'Redis bytes are the stored values\' UTF-8 length (src/codec.ts); memory bytes per entry are the memory tier\'s own ' +
+        'accounting (`entrySize`: key, headers, body, tags and a fixed per-entry allowance) over the entries it holds at the end.'
+    )
+    out.push('')
     out.push('### Memory tier: peak bytes vs budget')
     out.push('')
     out.push(

@@ -26,7 +26,7 @@ export const READY_PREFIX = 'BENCH-SERVICE-READY '
 
 export type ServiceKind = 'upstash' | 'upstash-global' | 'origin' | 'node-constant' | 'worker'
 
-async function start(kind: string, options: Record<string, unknown>): Promise<{ url: string; entryUrl?: string; close(): Promise<void> }> {
+async function start(kind: string, options: Record<string, unknown>): Promise<{ url: string; entryUrl?: string; startupMs?: string; close(): Promise<void> }> {
   switch (kind) {
     case 'upstash':
       return startUpstashLocal({
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   process.stdin.on('end', stop)
   process.stdin.on('close', stop)
   process.stdin.resume()
-  process.stdout.write(`${READY_PREFIX}${JSON.stringify({ url: service.url, ...(service.entryUrl ? { entryUrl: service.entryUrl } : {}) })}\n`)
+  process.stdout.write(`${READY_PREFIX}${JSON.stringify({ url: service.url, ...(service.entryUrl ? { entryUrl: service.entryUrl } : {}), ...(service.startupMs ? { startupMs: service.startupMs } : {}) })}\n`)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

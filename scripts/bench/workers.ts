@@ -56,7 +56,9 @@ export interface MiniflareOptions {
  * Runs inside the worker service (child process): starts Miniflare with both sockets and returns their
  * URLs. Worker console output goes to this process's stderr, which the parent writes to a log file.
  */
-export async function startMiniflare(options: MiniflareOptions): Promise<{ url: string; entryUrl: string; close(): Promise<void> }> {
+export async function startMiniflare(options: MiniflareOptions): Promise<{ url: string; entryUrl: string; startupMs: string; close(): Promise<void> }> {
+  // From here to `ready`: workerd starts, compiles and evaluates the bundle (the start-up figure, startup.ts).
+  const started = performance.now()
   const mf = new Miniflare({
     name: options.name,
     modules: true,
@@ -73,8 +75,9 @@ export async function startMiniflare(options: MiniflareOptions): Promise<{ url: 
   })
   try {
     const entry = await mf.ready
+    const startupMs = (performance.now() - started).toFixed(1)
     const direct = await mf.unsafeGetDirectURL(options.name)
-    return { url: direct.origin, entryUrl: entry.origin, close: () => mf.dispose() }
+    return { url: direct.origin, entryUrl: entry.origin, startupMs, close: () => mf.dispose() }
   } catch (error) {
     await mf.dispose()
     throw error
@@ -94,6 +97,8 @@ export interface WorkerProcess {
   url: string
   /** Base URL of Miniflare's entry socket (`host`/`port`: through Miniflare's entry worker). */
   entryUrl: string
+  /** Milliseconds from Miniflare's start to `ready` (workerd up, the bundle compiled and evaluated). */
+  startupMs: number
   bindings: Record<string, string>
   /** One request to this worker (as `Host: tiercache.bench`). */
   get(path: string, init?: Parameters<typeof request>[2]): Promise<SimpleResponse>
@@ -117,6 +122,7 @@ export async function startWorker(options: MiniflareOptions & { logFile: string;
     name,
     url: base,
     entryUrl: service.ready['entryUrl'] ?? base,
+    startupMs: Number(service.ready['startupMs'] ?? Number.NaN),
     bindings,
     get: (p, init) => request(base, p, init),
     async stats() {
