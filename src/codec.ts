@@ -1,33 +1,42 @@
 /**
- * @module The one codec for the stored envelope ({@link Stored}). Every tier that leaves the isolate goes
- * through here, so the wire format has one definition and one version:
+ * @module The one codec for the stored envelope ({@link Stored}). Redis values go through here, so the
+ * wire format has one definition and one version (docs/design-notes.md "Stored envelope", byte by byte):
  *
- * - **Binary** ({@link encodeStored}): `[version u8][flags u8][payload]`, where payload is
- *   `[metaLength u32 BE][meta JSON UTF-8][body bytes]`, deflate-raw compressed when {@link CodecFlag.Deflate}
- *   is set. Meta holds every field except `body` (for a {@link VaryIndex}, everything).
- * - **Redis** ({@link encodeForRedis}): standard base64 of the binary. Upstash REST values travel inside JSON
- *   strings, which cannot carry raw bytes, and the client's own base64 response decoding runs `TextDecoder`
- *   over the result, which would corrupt binary; so the value is ASCII text we decode ourselves.
- * - **Edge** ({@link encodeMeta}): the Cache API stores a `Response`, so the body stays the body and the meta
- *   travels in one header as unpadded base64url of `[version u8][meta JSON UTF-8]`.
+ * - **Binary** ({@link encodeStored}): `[version u8 = 2][flags u8][payload]`; the payload is a fixed order
+ *   of varint-encoded numbers, header fields named through a static table (src/codec/fields.ts), tags and
+ *   the body (src/codec/binary.ts), deflate-raw compressed when {@link CodecFlag.Deflate} is set. No JSON.
+ * - **Redis** ({@link encodeForRedis}): Upstash REST values travel inside JSON strings, which cannot carry
+ *   raw bytes, and are stored as their UTF-8. So each byte becomes the character with that code (U+0000 to
+ *   U+00FF): one stored byte for each byte below 0x80, two above. Where that would be larger than base64
+ *   (compressed or binary bodies) the value is standard base64 instead. The first character tells them
+ *   apart: U+0002 (the version byte itself) for the byte form, a base64 letter otherwise.
+ * - **Version 1** (src/codec/v1.ts): JSON metadata, base64 in Redis; still decoded, never written.
  *
- * Anything that cannot be decoded (unknown version, unknown flags, truncated or corrupt bytes, meta of the
- * wrong shape) throws {@link CodecError}; callers treat it as a miss.
+ * The edge tier keeps its own form (headers as headers, src/tiers/edge-form.ts), with the same numbers.
+ *
+ * Anything that cannot be decoded (unknown version, unknown flags, truncated or corrupt bytes, an unknown
+ * field code) throws {@link CodecError}; callers treat it as a miss.
  *
  * Compression is applied only where it pays: see {@link COMPRESS_MIN_BYTES}, {@link MAX_COMPRESSED_RATIO}
  * and `worthCompressing` below.
  */
-import type { CacheEntry, Stored, VaryIndex } from './entry.ts'
+import type { Stored } from './entry.ts'
 import { entryHeader } from './entry.ts'
 import { CodecError } from './errors.ts'
+import { Reader, Writer, readEntry, readVary, writeEntry, writeVary } from './codec/binary.ts'
+import { decodeV1Payload, metaProblem } from './codec/v1.ts'
 
-/** Format version written in byte 0 (binary) and in the first decoded byte of the edge meta header. */
-export const CODEC_VERSION = 1
+/** Format version written in byte 0 of the binary form. */
+export const CODEC_VERSION = 2
+/** The previous format (JSON metadata), still decoded. */
+export const CODEC_VERSION_1 = 1
 
 /** Bits of byte 1 of the binary form. Unknown bits make the record undecodable (a future format). */
 export const CodecFlag = {
   /** The payload is deflate-raw (RFC 1951) compressed. */
   Deflate: 1,
+  /** The record is a {@link VaryIndex} (version 2; version 1 said so in its JSON). */
+  Vary: 2,
 } as const
 export type CodecFlag = (typeof CodecFlag)[keyof typeof CodecFlag]
 
@@ -46,21 +55,21 @@ export interface EncodedSizes {
   bodyBytes: number
   /** Length of the binary form ({@link encodeStored}). */
   storedBytes: number
-  /** Length of the Redis value ({@link encodeForRedis}): base64 of the binary. */
+  /** Bytes the Redis value ({@link encodeForRedis}) occupies as stored (its UTF-8 length). */
   redisBytes: number
   /** Whether the payload was stored deflate-compressed. */
   compressed: boolean
 }
 
 const HEADER_BYTES = 2
-const LENGTH_BYTES = 4
-const KNOWN_FLAGS = CodecFlag.Deflate
+const KNOWN_FLAGS = CodecFlag.Deflate | CodecFlag.Vary
+/** First character of the byte form of a Redis value: the version byte itself, which base64 never starts with. */
+const BYTE_FORM_MARK = String.fromCharCode(CODEC_VERSION)
 /** Above this payload size a sample is compressed first, so incompressible blobs cost ~32 KiB of deflate. */
 const PROBE_MIN_BYTES = 256 * 1024
 const PROBE_BYTES = 32 * 1024
 
 const utf8Encoder = new TextEncoder()
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * Media types whose bodies are already compressed, so deflate would burn CPU for nothing. Only a CPU
@@ -87,26 +96,29 @@ const COMPRESSIBLE_IMAGES = new Set(['image/svg+xml', 'image/bmp', 'image/x-ms-b
 /**
  * Encodes a record to its binary form (for Redis, via {@link encodeForRedis}, and for size accounting).
  * Compresses with deflate-raw where it pays; the result always starts with {@link CODEC_VERSION}.
- * @throws {CodecError} if the record has fields JSON cannot round-trip (e.g. a non-finite number).
+ * @throws {CodecError} if the record has fields that cannot round-trip (a non-finite number, a status
+ * outside 100–999, a negative flag word).
  */
 export async function encodeStored(stored: Stored): Promise<Uint8Array> {
-  const meta = utf8Encoder.encode(JSON.stringify(checkedMeta(stored)))
-  const body = stored.kind === 'entry' ? stored.body : EMPTY
-  const out = new Uint8Array(HEADER_BYTES + LENGTH_BYTES + meta.byteLength + body.byteLength)
-  out[0] = CODEC_VERSION
-  out[1] = 0
-  new DataView(out.buffer).setUint32(HEADER_BYTES, meta.byteLength)
-  out.set(meta, HEADER_BYTES + LENGTH_BYTES)
-  out.set(body, HEADER_BYTES + LENGTH_BYTES + meta.byteLength)
+  // Validate on the way in: a record that would not decode must fail at the fill.
+  const problem = metaProblem(stored)
+  if (problem !== undefined) throw new CodecError(`cannot encode: ${problem}`)
+  const w = new Writer()
+  w.byte(CODEC_VERSION)
+  w.byte(stored.kind === 'vary' ? CodecFlag.Vary : 0)
+  if (stored.kind === 'vary') writeVary(w, stored)
+  else writeEntry(w, stored)
+  const out = w.finish()
 
   const payload = out.subarray(HEADER_BYTES)
   if (!worthCompressing(stored, payload.byteLength)) return out
+  const body = stored.kind === 'entry' ? stored.body : EMPTY
   if (payload.byteLength >= PROBE_MIN_BYTES && !(await compressesWell(body.subarray(0, PROBE_BYTES)))) return out
   const deflated = await transform(payload, new CompressionStream('deflate-raw'))
   if (deflated.byteLength > payload.byteLength * MAX_COMPRESSED_RATIO) return out
   const compressed = new Uint8Array(HEADER_BYTES + deflated.byteLength)
   compressed[0] = CODEC_VERSION
-  compressed[1] = CodecFlag.Deflate
+  compressed[1] = out[1]! | CodecFlag.Deflate
   compressed.set(deflated, HEADER_BYTES)
   return compressed
 }
@@ -120,47 +132,34 @@ export async function decodeStored(bytes: Uint8Array): Promise<Stored> {
 }
 
 /**
- * Encodes a record as the Redis value: ASCII base64 of {@link encodeStored}. The Upstash client must run
- * with `responseEncoding: false` and `automaticDeserialization: false` so the text comes back untouched.
+ * Encodes a record as the Redis value: {@link encodeStored}'s bytes as one character per byte, or standard
+ * base64 where that is smaller. The Upstash client must run with `responseEncoding: false` and
+ * `automaticDeserialization: false` so the text comes back untouched.
  * @see reference/upstash-and-workers.md §1.5 (why the client's own base64 decoding corrupts binary)
  */
 export async function encodeForRedis(stored: Stored): Promise<string> {
-  return bytesToBase64(await encodeStored(stored))
+  return bytesToRedisText(await encodeStored(stored))
+}
+
+/** The Redis text of encoded bytes: the byte form, unless base64 stores fewer bytes. */
+export function bytesToRedisText(bytes: Uint8Array): string {
+  return byteFormLength(bytes) <= base64Length(bytes.byteLength) ? bytesToChars(bytes) : bytesToBase64(bytes)
+}
+
+/** Bytes a Redis value occupies as stored: its UTF-8 length (characters above U+007F take two). */
+export function redisTextBytes(text: string): number {
+  let n = text.length
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) n++
+  return n
 }
 
 /**
- * Decodes a Redis value written by {@link encodeForRedis}.
- * @throws {CodecError} if the text is not base64 or the bytes do not decode.
+ * Decodes a Redis value written by {@link encodeForRedis}, or by version 1 (base64 of the JSON form).
+ * @throws {CodecError} if the text is neither form or the bytes do not decode.
  */
 export async function decodeFromRedis(text: string): Promise<Stored> {
   // The decoded buffer is ours alone, so the body may share it (no second multi-MB copy on a Redis hit).
-  return decodeBinary(base64ToBytes(text), true)
-}
-
-/**
- * Encodes everything but the body for the edge tier, as one header-safe token (unpadded base64url of
- * `[version][meta JSON]`). The body travels as the cached `Response` body; the version byte makes entries
- * written by an older deploy decode as a miss instead of as garbage.
- * @throws {CodecError} if the record has fields JSON cannot round-trip.
- */
-export function encodeMeta(stored: Stored): string {
-  const json = utf8Encoder.encode(JSON.stringify(checkedMeta(stored)))
-  const bytes = new Uint8Array(1 + json.byteLength)
-  bytes[0] = CODEC_VERSION
-  bytes.set(json, 1)
-  return encodeBase64(bytes, BASE64URL, false)
-}
-
-/**
- * Rebuilds a record from the edge tier's meta header and the cached response body.
- * @throws {CodecError} on a malformed token, an unknown version, meta of the wrong shape, or a body on a
- * {@link VaryIndex}.
- */
-export function decodeMeta(text: string, body: Uint8Array): Stored {
-  const bytes = decodeBase64(text, BASE64URL_DECODE, false)
-  if (bytes.byteLength < 1) throw new CodecError('truncated meta')
-  if (bytes[0] !== CODEC_VERSION) throw new CodecError(`unknown format version ${bytes[0]}`)
-  return toStored(parseMeta(bytes.subarray(1)), body)
+  return decodeBinary(text.startsWith(BYTE_FORM_MARK) ? charsToBytes(text) : base64ToBytes(text), true)
 }
 
 /**
@@ -172,7 +171,7 @@ export async function encodedSizes(stored: Stored, encoded?: Uint8Array): Promis
   return {
     bodyBytes: stored.kind === 'entry' ? stored.body.byteLength : 0,
     storedBytes: bytes.byteLength,
-    redisBytes: Math.ceil(bytes.byteLength / 3) * 4,
+    redisBytes: Math.min(byteFormLength(bytes), base64Length(bytes.byteLength)),
     compressed: ((bytes[1] ?? 0) & CodecFlag.Deflate) !== 0,
   }
 }
@@ -198,15 +197,25 @@ export function bytesToBase64Url(bytes: Uint8Array): string {
   return encodeBase64(bytes, BASE64URL, false)
 }
 
+/**
+ * Strict unpadded base64url decoding (the edge tier's metadata field).
+ * @throws {CodecError} on any other input.
+ */
+export function base64UrlToBytes(text: string): Uint8Array {
+  return decodeBase64(text, BASE64URL_DECODE, false)
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 const EMPTY = new Uint8Array(0)
 
 async function decodeBinary(bytes: Uint8Array, owned: boolean): Promise<Stored> {
   if (bytes.byteLength < HEADER_BYTES) throw new CodecError(`truncated record (${bytes.byteLength} bytes)`)
-  if (bytes[0] !== CODEC_VERSION) throw new CodecError(`unknown format version ${bytes[0]}`)
+  const version = bytes[0]
+  if (version !== CODEC_VERSION && version !== CODEC_VERSION_1) throw new CodecError(`unknown format version ${version}`)
   const flags = bytes[1] ?? 0
-  if ((flags & ~KNOWN_FLAGS) !== 0) throw new CodecError(`unknown flags 0x${flags.toString(16)}`)
+  const known = version === CODEC_VERSION ? KNOWN_FLAGS : CodecFlag.Deflate
+  if ((flags & ~known) !== 0) throw new CodecError(`unknown flags 0x${flags.toString(16)}`)
   let payload = bytes.subarray(HEADER_BYTES)
   if (flags & CodecFlag.Deflate) {
     try {
@@ -216,13 +225,36 @@ async function decodeBinary(bytes: Uint8Array, owned: boolean): Promise<Stored> 
     }
     owned = true
   }
-  if (payload.byteLength < LENGTH_BYTES) throw new CodecError('truncated payload')
-  const metaLength = new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(0)
-  const bodyStart = LENGTH_BYTES + metaLength
-  if (bodyStart > payload.byteLength) throw new CodecError('truncated meta')
-  const meta = parseMeta(payload.subarray(LENGTH_BYTES, bodyStart))
-  const body = owned ? payload.subarray(bodyStart) : payload.slice(bodyStart)
-  return toStored(meta, body)
+  const stored = version === CODEC_VERSION_1 ? decodeV1Payload(payload) : flags & CodecFlag.Vary ? readVary(new Reader(payload)) : readEntry(new Reader(payload))
+  // The body is a view of the input: copy it unless the input is ours alone.
+  if (stored.kind === 'entry' && !owned) stored.body = stored.body.slice()
+  return stored
+}
+
+/** Length of the byte form: one byte per byte below 0x80, two per byte above (their UTF-8). */
+function byteFormLength(bytes: Uint8Array): number {
+  let n = bytes.byteLength
+  for (let i = 0; i < bytes.byteLength; i++) if (bytes[i]! > 0x7f) n++
+  return n
+}
+
+const base64Length = (n: number): number => Math.ceil(n / 3) * 4
+
+/** One character per byte (U+0000–U+00FF), built in slices so large values cannot overflow the stack. */
+function bytesToChars(bytes: Uint8Array): string {
+  let out = ''
+  for (let i = 0; i < bytes.byteLength; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192))
+  return out
+}
+
+function charsToBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length)
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c > 0xff) throw new CodecError('invalid character in a Redis value')
+    out[i] = c
+  }
+  return out
 }
 
 /** Whether deflate is worth trying at all: big enough and not an already-compressed representation. */
@@ -259,98 +291,6 @@ async function transform(
   const [, out] = await Promise.all([written, new Response(stream.readable).arrayBuffer()])
   return new Uint8Array(out)
 }
-
-type EntryMeta = Omit<CacheEntry, 'body'>
-
-/** The JSON-able part of a record, with only the contract's fields (never `body`, never stray props). */
-function checkedMeta(stored: Stored): EntryMeta | VaryIndex {
-  const meta: EntryMeta | VaryIndex =
-    stored.kind === 'vary'
-      ? { kind: 'vary', varyOn: stored.varyOn, variants: stored.variants, expiresAt: stored.expiresAt }
-      : {
-          kind: 'entry',
-          status: stored.status,
-          headers: stored.headers,
-          bornAt: stored.bornAt,
-          storedAt: stored.storedAt,
-          lifetimeMs: stored.lifetimeMs,
-          swrMs: stored.swrMs,
-          sieMs: stored.sieMs,
-          flags: stored.flags,
-          tags: stored.tags,
-          purgeSeq: stored.purgeSeq,
-        }
-  // Validate on the way in too: a record that would not decode (NaN, Infinity → null) must fail at the fill.
-  const problem = metaProblem(meta)
-  if (problem !== undefined) throw new CodecError(`cannot encode: ${problem}`)
-  return meta
-}
-
-function parseMeta(bytes: Uint8Array): unknown {
-  try {
-    // (Cast: DOM typings reject views over a SharedArrayBuffer, which never reach here.)
-    return JSON.parse(utf8Decoder.decode(bytes as Uint8Array<ArrayBuffer>))
-  } catch (cause) {
-    throw new CodecError('corrupt meta', { cause })
-  }
-}
-
-/** Builds the typed record from parsed meta, copying only known fields. */
-function toStored(meta: unknown, body: Uint8Array): Stored {
-  const problem = metaProblem(meta)
-  if (problem !== undefined) throw new CodecError(`invalid meta: ${problem}`)
-  const m = meta as EntryMeta | VaryIndex
-  if (m.kind === 'vary') {
-    if (body.byteLength !== 0) throw new CodecError('invalid meta: vary index with a body')
-    return { kind: 'vary', varyOn: m.varyOn, variants: m.variants, expiresAt: m.expiresAt }
-  }
-  return {
-    kind: 'entry',
-    status: m.status,
-    headers: m.headers,
-    body,
-    bornAt: m.bornAt,
-    storedAt: m.storedAt,
-    lifetimeMs: m.lifetimeMs,
-    swrMs: m.swrMs,
-    sieMs: m.sieMs,
-    flags: m.flags,
-    tags: m.tags,
-    purgeSeq: m.purgeSeq,
-  }
-}
-
-const ENTRY_NUMBERS = ['bornAt', 'storedAt', 'lifetimeMs', 'swrMs', 'sieMs', 'purgeSeq'] as const
-
-/** Why `meta` is not a valid record, or undefined when it is. */
-function metaProblem(meta: unknown): string | undefined {
-  if (typeof meta !== 'object' || meta === null) return 'not an object'
-  const m = meta as Record<string, unknown>
-  if (m.kind === 'vary') {
-    if (!isStringArray(m.varyOn)) return 'varyOn'
-    if (!isStringArray(m.variants)) return 'variants'
-    if (!Number.isFinite(m.expiresAt)) return 'expiresAt'
-    return undefined
-  }
-  if (m.kind !== 'entry') return `kind ${String(m.kind)}`
-  if (!Number.isInteger(m.status) || (m.status as number) < 100 || (m.status as number) > 999) return 'status'
-  const headers = m.headers
-  if (
-    !Array.isArray(headers) ||
-    !headers.every(
-      (h: unknown) => Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string',
-    )
-  ) {
-    return 'headers'
-  }
-  for (const name of ENTRY_NUMBERS) if (!Number.isFinite(m[name])) return name
-  if (!Number.isInteger(m.flags)) return 'flags'
-  if (!isStringArray(m.tags)) return 'tags'
-  return undefined
-}
-
-const isStringArray = (value: unknown): value is string[] =>
-  Array.isArray(value) && value.every((v) => typeof v === 'string')
 
 // Base64 (RFC 4648 §4) and base64url (§5), table-driven. ---------------------------------------------------
 

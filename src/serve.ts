@@ -8,6 +8,7 @@ import { buildNotModified, evaluateConditional } from './policy/conditional.ts'
 import { heldRange, ifRangeAllows, rangeOf, rangeWithin } from './policy/range.ts'
 import { sliceStream } from './body-stream.ts'
 import type { LookupStatus } from './observe/lookup-status.ts'
+import { EDGE_META_HEADER, type EdgeEntry } from './tiers/edge-form.ts'
 
 /**
  * Stored fields that stop here: `Cache-Tag`/`Surrogate-Key` are for purging (Cloudflare strips
@@ -121,6 +122,58 @@ export function decorate(headers: Headers, status: LookupStatus): void {
 }
 
 /**
+ * Whether a fresh edge hit can be answered straight from the stored response by {@link serveEdgeHit}: a
+ * plain GET or HEAD of a complete response with a body status (no range, and no conditional that would
+ * make it a 304). Everything else takes {@link serveEntry} with the body read.
+ */
+export function edgeHitServable(request: Request, entry: EdgeEntry, stored: Response): boolean {
+  if (entry.status === 204 || entry.status === 206 || entry.status === 304) return false
+  if (request.method !== 'HEAD' && request.headers.has('range')) return false
+  const fields = stored.headers
+  const validators = {
+    get etag() {
+      return fields.get('etag')
+    },
+    get lastModified() {
+      return fields.get('last-modified')
+    },
+    get date() {
+      return fields.get('date')
+    },
+    status: entry.status,
+  }
+  return evaluateConditional(request.headers, validators, request.method === 'HEAD' ? 'HEAD' : 'GET') === 'full'
+}
+
+/**
+ * Serves a fresh edge hit from the stored response (src/tiers/edge-form.ts): its header fields are the
+ * entry's and are copied natively; only the edge's own fields come off and the metadata field's reserved
+ * ones (the origin's `Cache-Control`, `Vary`, …) go back on, with `Age`, `Cache-Status` and
+ * `Server-Timing`. The same answer {@link serveEntry} gives, without reading the body into the isolate.
+ * Call only when {@link edgeHitServable} says so.
+ */
+export function serveEdgeHit(request: Request, entry: EdgeEntry, stored: Response, now: number, status: LookupStatus): Response {
+  const head = request.method === 'HEAD'
+  if (head) void stored.body?.cancel().catch(() => {})
+  const response = new Response(head ? null : stored.body, { status: entry.status, headers: stored.headers })
+  const headers = response.headers
+  headers.delete(EDGE_META_HEADER)
+  headers.delete('cache-tag')
+  headers.delete('cf-cache-status')
+  let cacheControl: string | null = null
+  for (const [name, value] of entry.reserved) {
+    if (name === 'cache-control') cacheControl = value
+    else if (!NOT_FORWARDED.has(name)) headers.append(name, value)
+  }
+  if (entry.flags & (EntryFlag.PerUser | EntryFlag.PrivateDownstream)) cacheControl = privateCacheControl(cacheControl)
+  if (cacheControl === null) headers.delete('cache-control')
+  else headers.set('cache-control', cacheControl)
+  headers.set('age', String(Math.floor(currentAge(entry, now) / 1000)))
+  decorate(headers, status)
+  return response
+}
+
+/**
  * Builds the client response for `entry` at `now`. `ownHeaders` are fields of the origin response
  * that were not stored but belong to the client whose request filled the entry (its `Set-Cookie`
  * under `private="Set-Cookie"`, RFC 9111 §5.2.2.7). `stream`, when given, is the body (a large entry that
@@ -141,11 +194,18 @@ export function serveEntry(
 ): Response {
   const method = request.method === 'HEAD' ? 'HEAD' : 'GET'
   const age = String(Math.floor(currentAge(entry, now) / 1000))
-  // Without Last-Modified, If-Modified-Since is judged against the stored Date (RFC 9111 §4.3.2).
+  // Without Last-Modified, If-Modified-Since is judged against the stored Date (RFC 9111 §4.3.2). Read
+  // only when a conditional request asks: most hits are unconditional.
   const validators = {
-    etag: entryHeader(entry, 'etag') ?? null,
-    lastModified: entryHeader(entry, 'last-modified') ?? null,
-    date: entryHeader(entry, 'date') ?? null,
+    get etag() {
+      return entryHeader(entry, 'etag') ?? null
+    },
+    get lastModified() {
+      return entryHeader(entry, 'last-modified') ?? null
+    },
+    get date() {
+      return entryHeader(entry, 'date') ?? null
+    },
     status: entry.status,
   }
   if (evaluateConditional(request.headers, validators, method) === 'not-modified') {

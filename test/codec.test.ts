@@ -4,13 +4,13 @@ import {
   base64ToBytes,
   bytesToBase64,
   decodeFromRedis,
-  decodeMeta,
   decodeStored,
   encodeForRedis,
-  encodeMeta,
   encodeStored,
   encodedSizes,
+  redisTextBytes,
 } from '../src/codec.ts'
+import { decodeEdgeMeta, encodeEdgeMeta } from '../src/tiers/edge-form.ts'
 import type { CacheEntry, Stored, VaryIndex } from '../src/entry.ts'
 import { CodecError } from '../src/errors.ts'
 
@@ -60,12 +60,34 @@ function allByteValues(times: number): Uint8Array {
   return out
 }
 
-/** Length of the uncompressed binary form: header, meta length, meta JSON, body. */
-function plainLength(stored: Stored): number {
-  if (stored.kind === 'vary') return 2 + 4 + utf8.encode(JSON.stringify(stored)).byteLength
-  const { body, ...meta } = stored
-  return 2 + 4 + utf8.encode(JSON.stringify(meta)).byteLength + body.byteLength
+/**
+ * Length of the uncompressed binary form: the same entry without its body (small, never compressed) plus
+ * the body, which the format appends as it is.
+ */
+async function plainLength(stored: CacheEntry): Promise<number> {
+  return (await encodeStored({ ...stored, body: new Uint8Array(0) })).byteLength + stored.body.byteLength
 }
+
+/** A version 1 record (0.1.0, still read): `[1][flags][u32 meta length][meta JSON][body]`. */
+function v1Frame(stored: Stored): Uint8Array {
+  const { body, ...meta } = stored.kind === 'entry' ? stored : { ...stored, body: new Uint8Array(0) }
+  const json = utf8.encode(JSON.stringify(meta))
+  const out = new Uint8Array(6 + json.byteLength + body.byteLength)
+  out[0] = 1
+  new DataView(out.buffer).setUint32(2, json.byteLength)
+  out.set(json, 6)
+  out.set(body, 6 + json.byteLength)
+  return out
+}
+
+/** An edge round trip: the metadata field and the stored fields as a stored response would carry them. */
+function edgeRoundTrip(stored: Stored): Stored {
+  const { meta, fields } = encodeEdgeMeta(stored)
+  const decoded = decodeEdgeMeta(meta, new Headers(fields))
+  return decoded.kind === 'vary' ? decoded : { ...decoded, body: stored.kind === 'entry' ? stored.body : new Uint8Array(0) }
+}
+const sortedHeaders = (stored: Stored): Stored =>
+  stored.kind === 'vary' ? stored : { ...stored, headers: [...stored.headers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) }
 
 const html = (bytes: number): string =>
   '<!doctype html><ul>' + '<li class="item">Product name, price and a short description</li>'.repeat(bytes / 64) + '</ul>'
@@ -93,24 +115,64 @@ describe('encodeStored / decodeStored round-trips', () => {
     it(`round-trips ${name} through the Redis text`, async () => {
       expect(await decodeFromRedis(await encodeForRedis(stored))).toEqual(stored)
     })
-    it(`round-trips ${name} through the edge meta header`, async () => {
-      const body = stored.kind === 'entry' ? stored.body : new Uint8Array(0)
-      expect(decodeMeta(encodeMeta(stored), body)).toEqual(stored)
+    it(`round-trips ${name} through the edge form (fields as header fields, the rest in the metadata field)`, async () => {
+      // A stored response's header fields come back in the order Headers iterates them (sorted by name).
+      expect(sortedHeaders(edgeRoundTrip(stored))).toEqual(sortedHeaders(stored))
+    })
+    it(`still reads ${name} written by format version 1 (JSON metadata, base64 in Redis)`, async () => {
+      expect(await decodeStored(v1Frame(stored))).toEqual(stored)
+      expect(await decodeFromRedis(bytesToBase64(v1Frame(stored)))).toEqual(stored)
     })
   }
 
-  it('writes version 1 in byte 0 and no flags for a small entry', async () => {
-    const stored = entry('hello')
-    const bytes = await encodeStored(stored)
-    expect([bytes[0], bytes[1]]).toEqual([1, 0])
-    expect(bytes.byteLength).toBe(plainLength(stored))
+  it('round-trips numbers that are not whole milliseconds, negative offsets and large purge positions exactly', async () => {
+    const odd = entry('x', [], { bornAt: 1_700_000_000_000.5, storedAt: 1_699_999_999_000, lifetimeMs: 0.1, swrMs: 2 ** 52, purgeSeq: Number.MAX_SAFE_INTEGER, sieMs: -5 })
+    expect(await decodeStored(await encodeStored(odd))).toEqual(odd)
+    expect(sortedHeaders(edgeRoundTrip(odd))).toEqual(odd)
   })
 
-  it('reads only records carrying the version it writes: the same bytes under another version byte are refused', async () => {
+  it('round-trips every static-table field and dates that do or do not format back to themselves', async () => {
+    const headers: Array<[string, string]> = [
+      ['content-type', 'text/html; charset=utf-8'],
+      ['content-type', 'text/html;charset=UTF-8'],
+      ['date', 'Wed, 02 Dec 2026 07:26:39 GMT'],
+      ['last-modified', 'Wednesday, 02-Dec-26 07:26:39 GMT'],
+      ['expires', '0'],
+      ['x-custom', 'v'],
+      ['vary', 'Accept-Encoding'],
+    ]
+    const stored = entry('x', headers)
+    expect(await decodeStored(await encodeStored(stored))).toEqual(stored)
+  })
+
+  it('writes version 2 in byte 0 and no flags for a small entry, and no JSON anywhere', async () => {
+    const stored = entry('hello', [['content-type', 'text/plain; charset=utf-8'], ['etag', '"v1"']])
+    const bytes = await encodeStored(stored)
+    expect([bytes[0], bytes[1]]).toEqual([2, 0])
+    expect(Buffer.from(bytes).toString('latin1')).not.toMatch(/[{}"]kind|bornAt|content-type/)
+    expect(bytes.byteLength).toBe(await plainLength(stored))
+  })
+
+  it('keeps a small entry within body + 128 bytes in Redis (issue 11), with a typical origin response', async () => {
+    const headers: Array<[string, string]> = [
+      ['cache-control', 'max-age=3600'],
+      ['content-type', 'text/plain; charset=utf-8'],
+      ['date', new Date(1_764_660_000_000).toUTCString()],
+      ['etag', '"bench-k17-3f2a9c"'],
+      ['last-modified', new Date(1_764_650_000_000).toUTCString()],
+    ]
+    const body = 'etag resource bench-k17 at 2026-12-02T07:26:39.000Z\n'
+    const stored = entry(body, headers, { bornAt: 1_764_660_000_123, storedAt: 1_764_660_000_130, lifetimeMs: 3_600_000, swrMs: 0, sieMs: 0, flags: 0, tags: [], purgeSeq: 1234 })
+    const text = await encodeForRedis(stored)
+    expect(redisTextBytes(text)).toBeLessThanOrEqual(body.length + 128)
+    expect(await decodeFromRedis(text)).toEqual(stored)
+  })
+
+  it('reads only versions 1 and 2: the same bytes under another version byte are refused', async () => {
     const stored = entry('hello')
     const bytes = await encodeStored(stored)
     expect(await decodeStored(bytes)).toEqual(stored)
-    for (const other of [bytes[0]! - 1, bytes[0]! + 1, 255]) {
+    for (const other of [0, 3, 255]) {
       const relabelled = bytes.slice()
       relabelled[0] = other
       await expectCodecError(decodeStored(relabelled))
@@ -118,14 +180,12 @@ describe('encodeStored / decodeStored round-trips', () => {
     }
   })
 
-  it('lays out the payload as u32 big-endian meta length, meta JSON, body', async () => {
-    const stored = entry('BODY', [['content-type', 'text/plain']])
+  it('lays out the payload as numbers, fields, tags, then the body as it is', async () => {
+    const stored = entry('BODY', [['content-type', 'text/plain']], { tags: [] })
     const bytes = await encodeStored(stored)
-    const { body: _body, ...meta } = stored
-    const metaJson = JSON.stringify(meta)
-    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(2)).toBe(metaJson.length)
-    expect(new TextDecoder().decode(bytes.subarray(6, 6 + metaJson.length))).toBe(metaJson)
-    expect(new TextDecoder().decode(bytes.subarray(6 + metaJson.length))).toBe('BODY')
+    expect(new TextDecoder().decode(bytes.subarray(bytes.byteLength - 4))).toBe('BODY')
+    // status 200 as a varint, then bornAt: zigzag ×2 of 1_700_000_000_000 in 7 bytes.
+    expect([...bytes.subarray(2, 4)]).toEqual([200, 1])
   })
 
   it('round-trips a 5 MiB random body through Redis text', async () => {
@@ -158,7 +218,7 @@ describe('encodeStored / decodeStored round-trips', () => {
     const stored = { ...entry('x'), extra: 'leak' } as CacheEntry
     const decoded = await decodeStored(await encodeStored(stored))
     expect(decoded).not.toHaveProperty('extra')
-    expect(encodeMeta(stored)).toBe(encodeMeta(entry('x')))
+    expect(encodeEdgeMeta(stored).meta).toBe(encodeEdgeMeta(entry('x')).meta)
   })
 })
 
@@ -166,9 +226,9 @@ describe('compression', () => {
   it('compresses a large text entry and keeps it when it saves ≥ 10 %', async () => {
     const stored = entry(html(64 * 1024), [['content-type', 'text/html; charset=utf-8']])
     const bytes = await encodeStored(stored)
-    expect(bytes[0]).toBe(1)
+    expect(bytes[0]).toBe(2)
     expect(bytes[1]).toBe(CodecFlag.Deflate)
-    expect(bytes.byteLength).toBeLessThan(plainLength(stored) * 0.1)
+    expect(bytes.byteLength).toBeLessThan((await plainLength(stored)) * 0.1)
   })
 
   it('compresses entries without a content type and large vary indexes', async () => {
@@ -176,18 +236,18 @@ describe('compression', () => {
     expect((await encodeStored(noType))[1]).toBe(CodecFlag.Deflate)
     const bigVary: VaryIndex = { ...vary, variants: Array.from({ length: 200 }, (_, i) => `gzip|en-${i}`) }
     const bytes = await encodeStored(bigVary)
-    expect(bytes[1]).toBe(CodecFlag.Deflate)
+    expect(bytes[1]).toBe(CodecFlag.Deflate | CodecFlag.Vary)
     expect(await decodeStored(bytes)).toEqual(bigVary)
   })
 
   it('compresses at a 1024-byte payload but not at 1023', async () => {
     const base = entry('', [['content-type', 'text/plain']])
-    const overhead = plainLength(base) - 2
+    const overhead = (await plainLength(base)) - 2
     const at = entry('a'.repeat(1024 - overhead), [['content-type', 'text/plain']])
     const below = entry('a'.repeat(1023 - overhead), [['content-type', 'text/plain']])
-    expect(plainLength(at) - 2).toBe(1024)
+    expect((await plainLength(at)) - 2).toBe(1024)
     expect((await encodeStored(at))[1]).toBe(CodecFlag.Deflate)
-    expect(await encodeStored(below)).toHaveLength(plainLength(below))
+    expect(await encodeStored(below)).toHaveLength(await plainLength(below))
     expect((await encodeStored(below))[1]).toBe(0)
   })
 
@@ -208,7 +268,7 @@ describe('compression', () => {
       const stored = entry(html(16 * 1024), headers)
       const bytes = await encodeStored(stored)
       expect(bytes[1]).toBe(0)
-      expect(bytes.byteLength).toBe(plainLength(stored))
+      expect(bytes.byteLength).toBe(await plainLength(stored))
     })
   }
 
@@ -221,7 +281,7 @@ describe('compression', () => {
     const stored = entry(randomBytes(64 * 1024, 3), [['content-type', 'application/octet-stream']])
     const bytes = await encodeStored(stored)
     expect(bytes[1]).toBe(0)
-    expect(bytes.byteLength).toBe(plainLength(stored))
+    expect(bytes.byteLength).toBe(await plainLength(stored))
   })
 
   it('drops compression that saves less than 10 %', async () => {
@@ -235,7 +295,7 @@ describe('compression', () => {
     expect(rawDeflated.byteLength).toBeGreaterThan(body.byteLength * 0.9)
     const bytes = await encodeStored(stored)
     expect(bytes[1]).toBe(0)
-    expect(bytes.byteLength).toBe(plainLength(stored))
+    expect(bytes.byteLength).toBe(await plainLength(stored))
   })
 
   it('probes large bodies: an incompressible first 32 KiB skips compression of the rest', async () => {
@@ -266,23 +326,37 @@ describe('undecodable input throws CodecError (a miss for callers)', () => {
     await expectCodecError(decodeStored(new Uint8Array([1])))
   })
 
-  it('rejects unknown versions 0 and 2', async () => {
-    for (const version of [0, 2]) {
+  it('rejects unknown versions 0 and 3', async () => {
+    for (const version of [0, 3]) {
       const bytes = await valid()
       bytes[0] = version
       await expectCodecError(decodeStored(bytes))
     }
   })
 
-  it('rejects unknown flag bits', async () => {
+  it('rejects unknown flag bits (and, in version 1, the version 2 vary bit)', async () => {
     const bytes = await valid()
-    bytes[1] = 0b10
+    bytes[1] = 0b100
     await expectCodecError(decodeStored(bytes))
+    const v1 = v1Frame(entry('hello'))
+    v1[1] = CodecFlag.Vary
+    await expectCodecError(decodeStored(v1))
   })
 
-  it('rejects a payload shorter than the meta length', async () => {
+  it('rejects a truncated record, an unknown field code, a varint that never ends and invalid UTF-8', async () => {
     await expectCodecError(decodeStored(new Uint8Array([1, 0, 0, 0])))
-    const bytes = await valid()
+    await expectCodecError(decodeStored(new Uint8Array([2, 0])))
+    const noBody = await encodeStored(entry('', [['x-a', 'b']], { tags: [] }))
+    for (let cut = 2; cut < noBody.byteLength; cut++) await expectCodecError(decodeStored(noBody.subarray(0, cut)))
+    await expectCodecError(decodeStored(new Uint8Array([2, 0, 200, 1, 0, 0, 0, 0, 0, 0, 0, 1, 250, 1])))
+    await expectCodecError(decodeStored(new Uint8Array([2, 0, ...new Array(12).fill(0xff)])))
+    await expectCodecError(decodeStored(new Uint8Array([2, 0, 200, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0xff, 1, 0x61])))
+    // A status outside 100–999.
+    await expectCodecError(decodeStored(new Uint8Array([2, 0, 42, 0, 0, 0, 0, 0, 0, 0, 0, 0])))
+  })
+
+  it('rejects a payload shorter than the meta length (version 1)', async () => {
+    const bytes = v1Frame(entry('hello', [['content-type', 'text/plain']]))
     const metaLength = new DataView(bytes.buffer).getUint32(2)
     await expectCodecError(decodeStored(bytes.subarray(0, 6 + metaLength - 1)))
   })
@@ -322,45 +396,73 @@ describe('undecodable input throws CodecError (a miss for callers)', () => {
     const bytes = await compressed()
     expect(bytes[1]).toBe(CodecFlag.Deflate)
     await expectCodecError(decodeStored(bytes.subarray(0, bytes.byteLength - 10)))
-    await expectCodecError(decodeStored(new Uint8Array([1, CodecFlag.Deflate, 0xff, 0xff, 0xff, 0xff])))
+    await expectCodecError(decodeStored(new Uint8Array([2, CodecFlag.Deflate, 0xff, 0xff, 0xff, 0xff])))
     await expectCodecError(decodeStored(frame(1, CodecFlag.Deflate, utf8.encode('{}'))))
   })
 
-  it('rejects Redis text that is not strict base64', async () => {
-    const text = await encodeForRedis(entry('hello'))
-    for (const bad of [text.slice(0, -1), `${text}\n`, `${text.slice(0, 4)}!${text.slice(5)}`, '', 'AQ==']) {
+  it('rejects Redis text that is neither the byte form nor strict base64', async () => {
+    const text = bytesToBase64(await encodeStored(entry(randomBytes(64, 9))))
+    for (const bad of [text.slice(0, -1), `${text}\n`, `${text.slice(0, 4)}!${text.slice(5)}`, '', 'AQ==', '\u0002\u0000\u0100']) {
       await expectCodecError(decodeFromRedis(bad))
     }
   })
 
-  it('rejects edge meta with an unknown version or garbage', () => {
-    const tampered = Buffer.from(encodeMeta(vary), 'base64url')
+  it('rejects edge meta with an unknown version, unknown flags or garbage', () => {
+    const tampered = Buffer.from(encodeEdgeMeta(vary).meta, 'base64url')
+    tampered[0] = 1
+    const fields = new Headers()
+    expect(() => decodeEdgeMeta(tampered.toString('base64url'), fields)).toThrow(CodecError)
     tampered[0] = 2
-    expect(() => decodeMeta(tampered.toString('base64url'), new Uint8Array(0))).toThrow(CodecError)
-    expect(() => decodeMeta('', new Uint8Array(0))).toThrow(CodecError)
-    expect(() => decodeMeta('not base64url!', new Uint8Array(0))).toThrow(CodecError)
-    expect(() => decodeMeta(Buffer.from('\u0001{"kind":"entry"}').toString('base64url'), new Uint8Array(0))).toThrow(CodecError)
+    tampered[1] = 0x80
+    expect(() => decodeEdgeMeta(tampered.toString('base64url'), fields)).toThrow(CodecError)
+    expect(() => decodeEdgeMeta('', fields)).toThrow(CodecError)
+    expect(() => decodeEdgeMeta('not base64url!', fields)).toThrow(CodecError)
+    expect(() => decodeEdgeMeta(Buffer.from('\u0001{"kind":"entry"}').toString('base64url'), fields)).toThrow(CodecError)
+    const trailing = Buffer.concat([Buffer.from(encodeEdgeMeta(entry('x')).meta, 'base64url'), Buffer.from([0])])
+    expect(() => decodeEdgeMeta(trailing.toString('base64url'), fields)).toThrow(CodecError)
   })
 
-  it('refuses to encode numbers JSON cannot carry', async () => {
+  it('refuses to encode numbers that cannot round-trip, a status outside 100–999 and negative flags', async () => {
     await expectCodecError(encodeStored(entry('x', [], { lifetimeMs: Number.POSITIVE_INFINITY })))
-    expect(() => encodeMeta(entry('x', [], { bornAt: Number.NaN }))).toThrow(CodecError)
+    await expectCodecError(encodeStored(entry('x', [], { status: 1000 })))
+    await expectCodecError(encodeStored(entry('x', [], { flags: -1 })))
+    expect(() => encodeEdgeMeta(entry('x', [], { bornAt: Number.NaN }))).toThrow(CodecError)
   })
 })
 
-describe('Redis text and edge meta are header- and JSON-safe ASCII', () => {
-  it('writes the Redis value as padded standard base64 that JSON carries without escapes', async () => {
-    const text = await encodeForRedis(entry(allByteValues(4), [['x-emoji', '😀']]))
+describe('Redis text and edge meta', () => {
+  it('writes a mostly-text value one character per byte (U+0000–U+00FF), starting with the version byte', async () => {
+    const stored = entry('hello, world', [['content-type', 'text/plain'], ['x-emoji', '😀']])
+    const bytes = await encodeStored(stored)
+    const text = await encodeForRedis(stored)
+    expect(text.charCodeAt(0)).toBe(2)
+    expect(Buffer.from(text, 'latin1').equals(Buffer.from(bytes))).toBe(true)
+    // Stored as its UTF-8: one byte per byte below 0x80, two above.
+    expect(redisTextBytes(text)).toBe(Buffer.byteLength(text, 'utf8'))
+    expect(JSON.parse(JSON.stringify(text))).toBe(text)
+  })
+
+  it('writes a value that would grow more than base64 does as padded standard base64', async () => {
+    const stored = entry(randomBytes(4096, 13), [['content-type', 'application/octet-stream']])
+    const text = await encodeForRedis(stored)
     expect(text).toMatch(/^[A-Za-z0-9+/]*={0,2}$/)
     expect(text.length % 4).toBe(0)
-    expect(JSON.stringify(text)).toBe(`"${text}"`)
-    expect(Buffer.from(base64ToBytes(text)).equals(Buffer.from(await encodeStored(entry(allByteValues(4), [['x-emoji', '😀']]))))).toBe(true)
+    expect(Buffer.from(base64ToBytes(text)).equals(Buffer.from(await encodeStored(stored)))).toBe(true)
+    expect(redisTextBytes(text)).toBe(text.length)
   })
 
   it('writes edge meta as unpadded base64url starting with the version byte', () => {
-    const meta = encodeMeta(entry('ignored', [['x-emoji', '😀']]))
+    const { meta } = encodeEdgeMeta(entry('ignored', [['x-emoji', '😀']]))
     expect(meta).toMatch(/^[A-Za-z0-9_-]+$/)
-    expect(Buffer.from(meta, 'base64url')[0]).toBe(1)
+    expect(Buffer.from(meta, 'base64url')[0]).toBe(2)
+  })
+
+  it('keeps the entry\'s fields as header fields and only the reserved ones in the metadata', () => {
+    const stored = entry('x', [['content-type', 'text/plain'], ['cache-control', 'max-age=60'], ['etag', '"a"'], ['vary', 'accept-language'], ['cache-tag', 'a,b']])
+    const { fields } = encodeEdgeMeta(stored)
+    expect(fields).toEqual([['content-type', 'text/plain'], ['etag', '"a"'], ['accept-ranges', 'bytes']])
+    const decoded = decodeEdgeMeta(encodeEdgeMeta(stored).meta, new Headers(fields))
+    expect(decoded.kind === 'entry' && decoded.reserved).toEqual([['cache-control', 'max-age=60'], ['vary', 'accept-language'], ['cache-tag', 'a,b']])
   })
 })
 
@@ -370,11 +472,10 @@ describe('encodedSizes', () => {
     const sizes = await encodedSizes(stored)
     expect(sizes).toEqual({
       bodyBytes: 100,
-      storedBytes: plainLength(stored),
-      redisBytes: Math.ceil(plainLength(stored) / 3) * 4,
+      storedBytes: await plainLength(stored),
+      redisBytes: redisTextBytes(await encodeForRedis(stored)),
       compressed: false,
     })
-    expect(sizes.redisBytes).toBe((await encodeForRedis(stored)).length)
   })
 
   it('reports a compressed entry from already-encoded bytes without re-encoding', async () => {
@@ -383,7 +484,7 @@ describe('encodedSizes', () => {
     const sizes = await encodedSizes(stored, bytes)
     expect(sizes.bodyBytes).toBe(stored.body.byteLength)
     expect(sizes.storedBytes).toBe(bytes.byteLength)
-    expect(sizes.redisBytes).toBe((await encodeForRedis(stored)).length)
+    expect(sizes.redisBytes).toBe(redisTextBytes(await encodeForRedis(stored)))
     expect(sizes.compressed).toBe(true)
   })
 

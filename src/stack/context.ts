@@ -17,6 +17,7 @@ import type { RedisTier } from '../tiers/redis.ts'
 import type { TierName } from '../tiers/tier.ts'
 import type { VaryIndex } from '../entry.ts'
 import type { HitForMiss, RequestKind } from './hit-for-miss.ts'
+import type { EdgeHeat } from './edge-heat.ts'
 import type { KeyParts } from '../routes.ts'
 
 /**
@@ -50,13 +51,26 @@ export interface Found {
   stream?: ReadableStream<Uint8Array>
   /** A streamed body's length, when known (for `Content-Length` and ranges). */
   bodyLength?: number
+  /**
+   * A small edge entry's stored response, body unread (then `entry.body` is empty): a fresh hit serves it
+   * as it is (src/serve.ts `serveEdgeHit`); any other use reads the body first ({@link materialize}).
+   */
+  lazy?: Response
+}
+
+/** The found entry with its body read, when it came from the edge unread. */
+export async function materialize(found: Found): Promise<Found> {
+  if (!found.lazy) return found
+  const body = new Uint8Array(await found.lazy.arrayBuffer())
+  const { lazy: _read, ...rest } = found
+  return { ...rest, entry: { ...found.entry, body } }
 }
 
 /**
  * Lets go of a found entry's body stream when the entry is not served after all (a large edge entry's body
  * is held open until something reads or cancels it).
  */
-export const discardStream = (found: Found | undefined): void => void found?.stream?.cancel().catch(() => {})
+export const discardStream = (found: Found | undefined): void => void (found?.stream ?? found?.lazy?.body)?.cancel().catch(() => {})
 
 /** Extra storage time for entries with validators, so they can be revalidated with a 304. */
 const KEEP_FOR_REVALIDATION_MS = 24 * 3600_000
@@ -72,6 +86,8 @@ export interface StackContext {
   /** Keys with a background (stale-while-revalidate) refresh in flight in this isolate. */
   refreshing: Set<string>
   hitForMiss: HitForMiss
+  /** Which keys have earned a memory fill from an edge hit (src/stack/edge-heat.ts). */
+  edgeHeat: EdgeHeat
   /**
    * Largest body read into memory before answering: the larger of the memory and Redis per-entry limits
    * (the tiers that need the bytes). Larger storable bodies stream to the client and into the edge.
@@ -126,8 +142,10 @@ export function requestState(
   const credentials = !identity && (request.headers.has('authorization') || request.headers.has('cookie'))
   const status = new LookupStatus()
   // Which bucket the key selects, without revealing the identity or the cohort's values (RFC 9211 extension).
-  const bucket = [identity && `user:${identity.slice(0, 8)}`, parts?.cohort && `cohort:${parts.cohort.slice(0, 8)}`].filter(Boolean).join(',')
-  if (bucket) status.note('memory', { bucket })
+  if (identity || parts?.cohort) {
+    const bucket = [identity && `user:${identity.slice(0, 8)}`, parts?.cohort && `cohort:${parts.cohort.slice(0, 8)}`].filter(Boolean).join(',')
+    status.note('memory', { bucket })
+  }
   return {
     request,
     route,

@@ -5,10 +5,12 @@
  */
 import { EntryFlag } from '../entry.ts'
 import type { StatusEntry } from '../observe/lookup-status.ts'
-import { serveEntry } from '../serve.ts'
-import { quietly, storageTtlOf, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
+import { edgeHitServable, serveEdgeHit, serveEntry } from '../serve.ts'
+import type { EdgeEntry } from '../tiers/edge-form.ts'
+import { materialize, quietly, storageTtlOf, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
 
-export function hit(context: StackContext, state: RequestState, found: Found, now: number): Response {
+export function hit(context: StackContext, state: RequestState, found: Found, now: number): Response | Promise<Response> {
+  if (found.lazy) return edgeHit(context, state, found, found.lazy, now)
   const { status } = state
   status.note(found.tier, { hit: true, ttl: ttlSeconds(found.entry, now), ...bound(context, state, now) })
   status.servedBy = found.tier
@@ -16,6 +18,24 @@ export function hit(context: StackContext, state: RequestState, found: Found, no
   context.stats.record(`${found.tier}_hits`)
   promote(context, state, found)
   return serveEntry(state.request, found.entry, now, status, undefined, found.stream, found.bodyLength)
+}
+
+/**
+ * A fresh hit on a small edge entry whose body is still unread: served straight from the stored response
+ * unless the key has earned a memory copy (src/stack/edge-heat.ts) or the request needs the bytes (a range,
+ * a 304), in which case the body is read and the hit is served and promoted as any other.
+ */
+function edgeHit(context: StackContext, state: RequestState, found: Found, stored: Response, now: number): Response | Promise<Response> {
+  const entry = found.entry as EdgeEntry
+  const memory = context.tiers.memory
+  const promote = memory !== undefined && memory.admitsBytes(found.bodyLength ?? 0) && context.edgeHeat.hot(found.key, now)
+  if (promote || !entry.reserved || !edgeHitServable(state.request, entry, stored)) return materialize(found).then((read) => hit(context, state, read, now))
+  const { status } = state
+  status.note(found.tier, { hit: true, ttl: ttlSeconds(entry, now), ...bound(context, state, now) })
+  status.servedBy = found.tier
+  status.outcome = 'hit'
+  context.stats.record(`${found.tier}_hits`)
+  return serveEdgeHit(state.request, entry, stored, now, status)
 }
 
 /** The staleness bound in force for a hit: δ, and how old this isolate's purge-log view is. */

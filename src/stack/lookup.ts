@@ -10,7 +10,7 @@ import { serveEntry } from '../serve.ts'
 import type { FlightResult } from '../coherence/flight.ts'
 import type { RedisLookup, RedisTier } from '../tiers/redis.ts'
 import type { SharedTier } from '../tiers/tier.ts'
-import { discardStream, leaseTokenOf, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
+import { discardStream, leaseTokenOf, materialize, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
 import { credentialMiss } from './forward.ts'
 import { hit } from './hit.ts'
 import { admit, answersRequest, usable } from './judge.ts'
@@ -118,13 +118,14 @@ async function lookupShared(
     }
     if (verdict === 'fresh') {
       discardStream(stale)
-      publish(found.streamed ? { kind: 'unshareable', reason: 'streamed' } : { kind: 'value', value: found.entry })
+      // A body the edge still holds unread (or streams) can be read once: waiters read the edge themselves.
+      publish(found.streamed || found.lazy ? { kind: 'unshareable', reason: 'streamed' } : { kind: 'value', value: found.entry })
       return hit(context, state, found, now())
     }
     status.note(found.tier, { fwd: 'stale', ttl: ttlSeconds(found.entry, now()) })
     if (!stale || found.entry.bornAt > stale.entry.bornAt) {
       discardStream(stale)
-      stale = found
+      stale = await materialize(found)
     } else {
       discardStream(found)
     }
@@ -175,6 +176,7 @@ export async function readTier(context: StackContext, state: RequestState, tier:
         streamed: Boolean(found.stream),
         stream: found.stream,
         bodyLength: found.length,
+        ...(found.response ? { lazy: found.response } : {}),
       })
       if (admitted) return admitted
     }
@@ -192,9 +194,9 @@ async function tierGet(
   context: StackContext,
   state: RequestState,
   tier: SharedTier
-): Promise<{ value: Stored; stream?: ReadableStream<Uint8Array>; length?: number } | undefined> {
+): Promise<{ value: Stored; stream?: ReadableStream<Uint8Array>; length?: number; response?: Response } | undefined> {
   const { edge, redis } = context.tiers
-  if (tier === edge && edge) return edge.read(state.key)
+  if (tier === edge && edge) return edge.readLazy(state.key)
   if (tier !== redis || !redis) {
     const value = await tier.get(state.key)
     return value && { value }

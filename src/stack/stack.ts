@@ -23,6 +23,7 @@ import { bypass, credentialMiss, relay } from './forward.ts'
 import { head } from './head.ts'
 import { hit } from './hit.ts'
 import { HitForMiss } from './hit-for-miss.ts'
+import { EdgeHeat } from './edge-heat.ts'
 import { usable } from './judge.ts'
 import { lookupBelowMemory, memoryGet } from './lookup.ts'
 import { fetchAndMaybeStore } from './origin-fill.ts'
@@ -59,6 +60,7 @@ export class CacheStack {
       flights: new SingleFlight<CacheEntry>(options.now),
       refreshing: new Set(),
       hitForMiss: new HitForMiss(),
+      edgeHeat: new EdgeHeat(),
       bufferLimit: Math.max(options.memory ? options.memory.maxEntryBytes : 0, redisBodyLimit),
     }
   }

@@ -1,25 +1,26 @@
 /**
  * @module The edge tier (L0): the Workers Cache API, shared by the isolates of one data centre.
  *
- * Entries are stored as a Response whose body is the entry body and whose `X-Tiercache-Meta` header
- * carries the rest of the envelope (src/codec.ts), under a synthetic URL derived from the cache key.
- * The stored copy's own `Cache-Control` is ours (the remaining storage time), so the Cache API
- * expires it on time and never refuses it for the origin's `private`/`no-store` (those never get
- * here). `Cache-Tag` lists the entry's tags so Cloudflare's zone purge by tag reaches every colo.
+ * Entries are stored as a Response whose body is the entry body and whose header fields are the entry's,
+ * with tiercache's own fields in one compact `X-Tiercache` header (src/tiers/edge-form.ts), under a
+ * synthetic URL derived from the cache key. The stored copy's own `Cache-Control` is ours (the remaining
+ * storage time), so the Cache API expires it on time and never refuses it for the origin's
+ * `private`/`no-store` (those never get here). `Cache-Tag` lists the entry's tags so Cloudflare's zone
+ * purge by tag reaches every colo.
  *
  * Platform facts (reference/upstash-and-workers.md §4.3): the Cache API does nothing on
  * `*.workers.dev`, `put` throws on `Vary: *` and 206, and `delete` is local to one data centre.
  * Where `caches` is missing or calls keep throwing, the tier switches itself off and says why.
  */
 import type { Stored } from '../entry.ts'
-import { decodeMeta, encodeMeta } from '../codec.ts'
 import { limitBytes } from '../body-stream.ts'
+import { parseHttpDate } from '../policy/http-date.ts'
+import { EDGE_META_HEADER, decodeEdgeMeta, encodeEdgeMeta } from './edge-form.ts'
 import { CircuitBreaker } from './breaker.ts'
 import { TierName, type SharedTier } from './tier.ts'
 import { ALL_ENTRIES_TAG, urlOfKey, urlTag } from '../coherence/purge-record.ts'
 
-/** Response header that carries the envelope's metadata at the edge. */
-export const EDGE_META_HEADER = 'x-tiercache-meta'
+export { EDGE_META_HEADER } from './edge-form.ts'
 
 /**
  * Response header with a streamed body's length: the Cache API keeps no `Content-Length` for a body
@@ -93,18 +94,25 @@ export interface EdgeRead {
   stream?: ReadableStream<Uint8Array>
   /** The streamed body's length, when the stored response has one (a body stored with its declared length). */
   length?: number
+  /**
+   * {@link EdgeTier.readLazy} only: the stored response itself, body unread, for a body within
+   * `streamAboveBytes` (then `value.body` is empty): served as it is, or read when the bytes are needed.
+   */
+  response?: Response
 }
 
-/** The edge's metadata header per entry, made once (checked by `fits`, then written by `set`). */
-const metaByEntry = new WeakMap<object, string>()
-const metaOf = (value: Stored): string => {
-  let meta = metaByEntry.get(value)
-  if (meta === undefined) {
-    meta = encodeMeta(value)
-    metaByEntry.set(value, meta)
+/** The edge's metadata field per entry, made once (checked by `fits`, then written by `set`). */
+const metaByEntry = new WeakMap<object, ReturnType<typeof encodeEdgeMeta>>()
+const formOf = (value: Stored): ReturnType<typeof encodeEdgeMeta> => {
+  let form = metaByEntry.get(value)
+  if (form === undefined) {
+    form = encodeEdgeMeta(value)
+    metaByEntry.set(value, form)
   }
-  return meta
+  return form
 }
+/** The metadata field's length, for size checks. */
+export const edgeMetaLength = (value: Stored): number => formOf(value).meta.length
 
 export class EdgeTier implements SharedTier {
   readonly name = TierName.Edge
@@ -134,32 +142,51 @@ export class EdgeTier implements SharedTier {
 
   /** The record at `key` with its whole body read. */
   async get(key: string): Promise<Stored | undefined> {
-    return (await this.#match(key, Number.POSITIVE_INFINITY))?.value
+    return (await this.#match(key, Number.POSITIVE_INFINITY, false))?.value
   }
 
   /** Reads `key`; a body longer than `streamAboveBytes` (or of unknown length) comes back unread, as a stream. */
   read(key: string): Promise<EdgeRead | undefined> {
-    return this.#match(key, this.#config.streamAboveBytes)
+    return this.#match(key, this.#config.streamAboveBytes, false)
   }
 
-  #match(key: string, streamAboveBytes: number): Promise<EdgeRead | undefined> {
+  /**
+   * Reads `key` without reading any body: a large one comes back as a stream (as {@link read}), a small one
+   * as the stored `response`, which an edge hit serves as it is (src/serve.ts `serveEdgeHit`).
+   */
+  readLazy(key: string): Promise<EdgeRead | undefined> {
+    return this.#match(key, this.#config.streamAboveBytes, true)
+  }
+
+  #match(key: string, streamAboveBytes: number, lazy: boolean): Promise<EdgeRead | undefined> {
     return this.#guard(async () => {
       const cache = await this.#open()
       const response = await cache.match(edgeUrlFor(key, this.#config.pathPrefix))
       if (!response) return undefined
+      // No field: not ours, or written by format version 1 (X-Tiercache-Meta): a miss, refilled from Redis.
       const meta = response.headers.get(EDGE_META_HEADER)
       if (!meta) {
         await response.body?.cancel()
         return undefined
       }
-      const length = response.headers.get('content-length') ?? response.headers.get(EDGE_LENGTH_HEADER)
-      if (response.body && (length === null || Number(length) > streamAboveBytes)) {
-        const value = decodeMeta(meta, EMPTY)
-        if (value.kind === 'entry') return { value, stream: response.body, ...(length !== null ? { length: Number(length) } : {}) }
-        await response.body.cancel()
+      let value: Stored
+      try {
+        value = decodeEdgeMeta(meta, response.headers)
+      } catch (error) {
+        await response.body?.cancel()
+        throw error
+      }
+      if (value.kind === 'vary' || !response.body) {
+        await response.body?.cancel()
         return { value }
       }
-      return { value: decodeMeta(meta, new Uint8Array(await response.arrayBuffer())) }
+      const length = response.headers.get('content-length') ?? response.headers.get(EDGE_LENGTH_HEADER)
+      if (length === null || Number(length) > streamAboveBytes) {
+        return { value, stream: response.body, ...(length !== null ? { length: Number(length) } : {}) }
+      }
+      if (lazy) return { value, response, length: Number(length) }
+      value.body = new Uint8Array(await response.arrayBuffer())
+      return { value }
     })
   }
 
@@ -182,7 +209,7 @@ export class EdgeTier implements SharedTier {
 
   /** {@link fits} for an entry whose body is still streaming: its declared length, when there is one. */
   fitsBody(value: Stored, declaredBytes: number | undefined): boolean {
-    return (declaredBytes === undefined || declaredBytes <= this.#config.maxEntryBytes) && metaOf(value).length <= MAX_META_BYTES
+    return (declaredBytes === undefined || declaredBytes <= this.#config.maxEntryBytes) && edgeMetaLength(value) <= MAX_META_BYTES
   }
 
   set(key: string, value: Stored, ttlMs: number): Promise<void> {
@@ -213,15 +240,23 @@ export class EdgeTier implements SharedTier {
     })
   }
 
-  /** The stored response's own headers: our storage lifetime, the envelope's metadata, purge tags. */
+  /**
+   * The stored response's header fields: the entry's own (src/tiers/edge-form.ts), our storage lifetime,
+   * the metadata field, purge tags.
+   */
   #storedHeaders(key: string, value: Stored, ttlMs: number): Headers | undefined {
     const seconds = Math.floor(ttlMs / 1000)
     if (seconds < 1) return undefined
-    const headers = new Headers({
-      'cache-control': `public, max-age=${seconds}`,
-      [EDGE_META_HEADER]: metaOf(value),
-      'content-type': 'application/octet-stream',
-    })
+    const { meta, fields } = formOf(value)
+    const headers = new Headers()
+    for (const [name, v] of fields) headers.append(name, v)
+    // A cache that counts age from `Date` (RFC 9111 §4.2.3, as Miniflare's does) would expire the copy
+    // early by the entry's age: the lifetime given counts from the `Date` kept on the stored response.
+    const date = fields.find(([name]) => name === 'date')
+    const dated = date ? parseHttpDate(date[1]) : undefined
+    const age = dated === undefined ? 0 : Math.max(0, Math.floor((this.#config.now() - dated) / 1000))
+    headers.set('cache-control', `public, max-age=${seconds + age}`)
+    headers.set(EDGE_META_HEADER, meta)
     // Tags for Cloudflare's zone purge: the URL's own tag and the all-entries tag first, so they are
     // never cut by the header's size limit, then the entry's tags.
     const tags = cacheTagHeader([urlTag(urlOfKey(key)), ALL_ENTRIES_TAG, ...(value.kind === 'entry' ? value.tags : [])])

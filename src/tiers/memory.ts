@@ -104,6 +104,11 @@ export class MemoryTier {
     return slot.value
   }
 
+  /** Whether a body of `bytes` could be admitted at all (the per-entry cap, before headers and key). */
+  admitsBytes(bytes: number): boolean {
+    return bytes <= this.#maxEntryBytes
+  }
+
   /** Whether `value`, stored under a key of `keyLength` characters, is within the per-entry cap. */
   fits(value: Stored, keyLength: number): boolean {
     return entrySize(value, ' '.repeat(keyLength)) <= this.#maxEntryBytes

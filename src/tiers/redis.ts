@@ -9,7 +9,7 @@
  */
 import type { Redis } from '@upstash/redis/cloudflare'
 import type { Stored } from '../entry.ts'
-import { decodeFromRedis, encodeForRedis } from '../codec.ts'
+import { decodeFromRedis, encodeForRedis, redisTextBytes } from '../codec.ts'
 import { logKeys } from '../coherence/purge-log.ts'
 import { urlOfKey } from '../coherence/purge-record.ts'
 import { RedisHealth } from './redis-health.ts'
@@ -250,7 +250,7 @@ export class RedisTier implements SharedTier {
     const code = Number(result[0])
     const seq = Number(result[1])
     if (code === 1 && typeof result[2] === 'string') {
-      return { kind: 'value', seq, requests: 1, value: await decodeFromRedis(result[2]), bytes: result[2].length }
+      return { kind: 'value', seq, requests: 1, value: await decodeFromRedis(result[2]), bytes: redisTextBytes(result[2]) }
     }
     if (code === 2) return { kind: 'uncacheable', seq, requests: 1 }
     if (code === 3) return { kind: 'leader', seq, requests: 1 }
@@ -297,7 +297,7 @@ export class RedisTier implements SharedTier {
       const text = await encodeForRedis(value)
       keys.push(this.#key(key))
       pairs.push(text, String(ms))
-      bytes += text.length
+      bytes += redisTextBytes(text)
       maxTtl = Math.max(maxTtl, ms)
     }
     if (keys.length === 3) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { decodeFromRedis, decodeMeta } from '../../src/codec.ts'
+import { decodeFromRedis } from '../../src/codec.ts'
+import { decodeEdgeMeta } from '../../src/tiers/edge-form.ts'
 import { entryHeader, type CacheEntry } from '../../src/entry.ts'
 import { EDGE_META_HEADER, edgeUrlFor } from '../../src/tiers/edge.ts'
 import { cacheKeyOf, cacheStatus, eventually, redisCommand, servedBy, startStack, type Stack, type WorkerProcess } from '../support/stack.ts'
@@ -61,8 +62,8 @@ describe('304 revalidation edge cases and only-if-cached', () => {
     if (!found) return undefined
     const meta = found.headers.get(EDGE_META_HEADER)
     const body = new Uint8Array(await found.arrayBuffer())
-    const stored = meta ? decodeMeta(meta, body) : undefined
-    return stored?.kind === 'entry' ? stored : undefined
+    const stored = meta ? decodeEdgeMeta(meta, found.headers as unknown as Headers) : undefined
+    return stored?.kind === 'entry' ? { ...stored, body } : undefined
   }
   /** Fills `path` and waits until Redis and the edge hold it; returns the first answer. */
   async function filled(path: string) {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seededBytes } from '../../scripts/demo-origin/routes/payloads.ts'
-import { decodeFromRedis, decodeMeta, encodeMeta } from '../../src/codec.ts'
+import { decodeFromRedis } from '../../src/codec.ts'
+import { decodeEdgeMeta } from '../../src/tiers/edge-form.ts'
 import { entrySize, type CacheEntry } from '../../src/entry.ts'
-import { EDGE_META_HEADER, EdgeTier, edgeUrlFor } from '../../src/tiers/edge.ts'
+import { EDGE_META_HEADER, EdgeTier, edgeMetaLength, edgeUrlFor } from '../../src/tiers/edge.ts'
 import { RedisTier } from '../../src/tiers/redis.ts'
 import { cacheKeyOf, cacheStatus, eventually, redisCommand, redisHolds, servedBy, startStack, type Stack, type WorkerProcess } from '../support/stack.ts'
 import { IDENTITY } from '../support/straight-to-origin.ts'
@@ -76,9 +77,9 @@ describe('tier size limits at exactly the limit and one byte over', () => {
     const found = await (await from.caches()).default.match(edgeUrlFor(cacheKeyOf(path), INTERNAL_PREFIX))
     const meta = found?.headers.get(EDGE_META_HEADER)
     if (!found || !meta) throw new Error(`the edge holds nothing at ${path}`)
-    const stored = decodeMeta(meta, new Uint8Array(await found.arrayBuffer()))
+    const stored = decodeEdgeMeta(meta, found.headers as unknown as Headers)
     if (stored.kind !== 'entry') throw new Error(`the edge holds a ${stored.kind} at ${path}`)
-    return stored
+    return { ...stored, body: new Uint8Array(await found.arrayBuffer()) }
   }
   /** Fills `path` on the probe worker and returns the entry Redis stored, to measure header overheads on. */
   async function probe(path: string): Promise<CacheEntry> {
@@ -161,7 +162,7 @@ describe('tier size limits at exactly the limit and one byte over', () => {
 
     const atLimit = await get(tagged, '/public/em-exact')
     await eventually(() => redisHolds(stack, '/public/em-exact'))
-    expect(encodeMeta(await redisEntry('/public/em-exact')).length, 'precondition: metadata exactly at the limit').toBe(EDGE_META_LIMIT)
+    expect(edgeMetaLength(await redisEntry('/public/em-exact')), 'precondition: metadata exactly at the limit').toBe(EDGE_META_LIMIT)
     expect.soft(storedIn(atLimit.status), atLimit.cacheStatus).toEqual(['memory', 'edge', 'redis'])
     await eventually(() => tagged.edgeHolds('/public/em-exact'))
     await tagged.clearMemory()
@@ -171,7 +172,7 @@ describe('tier size limits at exactly the limit and one byte over', () => {
     const overLimit = await get(tagged, '/public/em-over1')
     await eventually(() => redisHolds(stack, '/public/em-over1'))
     // Unpadded base64url: one more byte of metadata is two more characters.
-    expect(encodeMeta(await redisEntry('/public/em-over1')).length, 'precondition: one byte of metadata over').toBe(EDGE_META_LIMIT + 2)
+    expect(edgeMetaLength(await redisEntry('/public/em-over1')), 'precondition: one byte of metadata over').toBe(EDGE_META_LIMIT + 2)
     expect.soft(storedIn(overLimit.status), overLimit.cacheStatus).toEqual(['memory', 'redis'])
     expect.soft(await tagged.edgeHolds('/public/em-over1'), 'the edge holds it').toBe(false)
     // Served from Redis once memory is gone, and not promoted into the edge either.

@@ -56,16 +56,25 @@ describe('tiered read path: memory → edge → Redis → origin', () => {
     expect(stack.origin.stats().requests).toBe(1)
   })
 
-  it('with memory evicted the edge answers, with no Upstash request, and refills memory', async () => {
+  it('with memory evicted the edge answers, with no Upstash request, and refills memory on the second edge hit (src/stack/edge-heat.ts)', async () => {
     const first = await worker().fetch('/public/tiers-3')
     const original = await first.text()
     await filled('/public/tiers-3')
     await worker().clearMemory()
     stack.upstash.resetStats()
+    // The first edge hit is served from the stored response as it is: memory is not filled for one hit.
     const res = await worker().fetch('/public/tiers-3')
     expect(servedBy(res)).toBe('edge')
-    expect(cacheStatus(res)['tiercache-memory']).toMatchObject({ fwd: 'miss', stored: true })
+    expect(cacheStatus(res)['tiercache-memory']).toEqual({ fwd: 'miss' })
     expect(await res.text()).toBe(original)
+    expect(res.headers.get('x-tiercache'), 'the edge metadata field stays in the tier').toBeNull()
+    expect(res.headers.get('cache-tag')).toBeNull()
+    expect(res.headers.get('cache-control')).toBe(first.headers.get('cache-control'))
+    // The second within the window earns the key a memory copy, and the next request is a memory hit.
+    const second = await worker().fetch('/public/tiers-3')
+    expect(servedBy(second)).toBe('edge')
+    expect(cacheStatus(second)['tiercache-memory']).toMatchObject({ fwd: 'miss', stored: true })
+    expect(await second.text()).toBe(original)
     expect(stack.upstash.stats().requests).toBe(0)
     const again = await worker().fetch('/public/tiers-3')
     expect(servedBy(again)).toBe('memory')
