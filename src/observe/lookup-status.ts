@@ -45,7 +45,11 @@ const ORDER: StatusName[] = ['bypass', 'redis', 'edge', 'memory']
 const serialiseDetail = (detail: string): string =>
   /^[A-Za-z*][A-Za-z0-9:/!#$%&'*+.^_`|~-]*$/.test(detail) ? detail : `"${detail.replace(/["\\]/g, '\\$&')}"`
 
-/** Accumulates per-tier outcomes and durations for one request. */
+/**
+ * Accumulates per-tier outcomes and durations for one request. Built for every request, so it is cheap
+ * when little happens (a memory hit notes one entry and times nothing): entries are merged in place, and
+ * the header values are built by string concatenation.
+ */
 export class LookupStatus {
   readonly entries = new Map<StatusName, StatusEntry>()
   readonly timings = new Map<string, number>()
@@ -54,9 +58,11 @@ export class LookupStatus {
   /** Short outcome for stats: hit, stale, revalidated, miss, bypass, error. */
   outcome = 'miss'
 
-  /** Merges `entry` into the named tier's entry. */
+  /** Merges `entry` into the named tier's entry (the first one noted is kept as given: callers pass literals). */
   note(name: StatusName, entry: StatusEntry): void {
-    this.entries.set(name, { ...this.entries.get(name), ...entry })
+    const previous = this.entries.get(name)
+    if (previous) Object.assign(previous, entry)
+    else this.entries.set(name, entry)
   }
 
   /** Adds `ms` to a named `Server-Timing` metric. */
@@ -76,28 +82,31 @@ export class LookupStatus {
 
   /** The `Cache-Status` header value (RFC 9211 §2). */
   cacheStatus(): string {
-    const parts: string[] = []
+    let out = ''
     for (const name of ORDER) {
       const e = this.entries.get(name)
       if (!e) continue
-      const params: string[] = [CACHE_STATUS_NAMES[name]]
-      if (e.hit) params.push('hit')
-      if (e.fwd) params.push(`fwd=${e.fwd}`)
-      if (e.fwdStatus !== undefined) params.push(`fwd-status=${e.fwdStatus}`)
-      if (e.ttl !== undefined) params.push(`ttl=${e.ttl}`)
-      if (e.stored) params.push('stored')
-      if (e.collapsed) params.push('collapsed')
-      if (e.delta !== undefined) params.push(`delta=${e.delta}`)
-      if (e.viewAge !== undefined) params.push(`view-age=${e.viewAge}`)
-      if (e.bucket) params.push(`bucket="${e.bucket}"`)
-      if (e.detail) params.push(`detail=${serialiseDetail(e.detail)}`)
-      parts.push(params.join('; '))
+      let member = CACHE_STATUS_NAMES[name]
+      if (e.hit) member += '; hit'
+      if (e.fwd) member += `; fwd=${e.fwd}`
+      if (e.fwdStatus !== undefined) member += `; fwd-status=${e.fwdStatus}`
+      if (e.ttl !== undefined) member += `; ttl=${e.ttl}`
+      if (e.stored) member += '; stored'
+      if (e.collapsed) member += '; collapsed'
+      if (e.delta !== undefined) member += `; delta=${e.delta}`
+      if (e.viewAge !== undefined) member += `; view-age=${e.viewAge}`
+      if (e.bucket) member += `; bucket="${e.bucket}"`
+      if (e.detail) member += `; detail=${serialiseDetail(e.detail)}`
+      out = out ? `${out}, ${member}` : member
     }
-    return parts.join(', ')
+    return out
   }
 
   /** The `Server-Timing` header value: one metric per tier consulted, durations in ms. */
   serverTiming(): string {
-    return [...this.timings].map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`).join(', ')
+    if (this.timings.size === 0) return ''
+    let out = ''
+    for (const [name, ms] of this.timings) out = `${out ? `${out}, ` : ''}${name};dur=${ms.toFixed(1)}`
+    return out
   }
 }
