@@ -12,9 +12,17 @@
  * machine a sampling profile is mostly noise, while CPU time per request stays comparable between two
  * builds. `--cpu-only` skips the profiler (whose sampling costs CPU too) and prints only that figure;
  * `--script` runs an already-built bundle instead of building `src/worker.ts` (an older build, to compare).
+ *
+ * `--instructions N` runs workerd under valgrind's callgrind (instrumentation off until the warm-up is
+ * done) and prints the instructions executed per request over N requests: a count that does not depend on
+ * what else the machine is doing, so two builds compare exactly even on a shared machine (valgrind must be
+ * installed; about 50× slower, so keep N in the thousands).
  */
 import { parseArgs } from 'node:util'
 import { writeFile } from 'node:fs/promises'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { Miniflare } from 'miniflare'
@@ -45,8 +53,30 @@ const { values } = parseArgs({
     'inspector-port': { type: 'string', default: '9239' },
     'cpu-only': { type: 'boolean', default: false },
     script: { type: 'string' },
+    instructions: { type: 'string' },
   },
 })
+
+/** Runs workerd under callgrind with collection off; returns the dump directory. */
+function underCallgrind(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tiercache-callgrind-'))
+  const wrapper = path.join(dir, 'workerd.sh')
+  const workerd = path.join(projectRoot, 'node_modules', '@cloudflare', 'workerd-linux-64', 'bin', 'workerd')
+  writeFileSync(wrapper, `#!/bin/sh\nexec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=${dir}/cg.%p.out ${workerd} "$@"\n`)
+  chmodSync(wrapper, 0o755)
+  process.env['MINIFLARE_WORKERD_PATH'] = wrapper
+  return dir
+}
+
+/** Total instructions (`Ir`) recorded in the callgrind dumps of `dir`. */
+function instructionsIn(dir: string): number {
+  let total = 0
+  for (const file of readdirSync(dir).filter((f) => f.startsWith('cg.'))) {
+    const match = /^totals:\s*(\d+)/m.exec(readFileSync(path.join(dir, file), 'utf8'))
+    if (match) total += Number(match[1])
+  }
+  return total
+}
 
 /** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
 async function devtools(port: number) {
@@ -102,6 +132,7 @@ function summarise(profile: CpuProfile) {
   return { self, total, all, idle }
 }
 
+const callgrindDir = values.instructions ? underCallgrind() : undefined
 const origin = await startDemoOrigin()
 const scriptPath = values.script ? path.resolve(values.script) : await buildWorker('src/worker.ts', path.join(projectRoot, 'dist', 'bench', 'profile.js'))
 const bindings: Record<string, string> = { ORIGIN_URL: origin.url, EDGE_CACHE: values.edge! }
@@ -126,6 +157,16 @@ try {
   const warm = await fetch(url + pathOf(0))
   console.log(`warm response: ${warm.status} cache-status: ${warm.headers.get('cache-status')}`)
   await warm.arrayBuffer()
+  if (callgrindDir) {
+    const requests = Number(values.instructions)
+    execFileSync('callgrind_control', ['-i', 'on'], { stdio: 'ignore' })
+    let k = 0
+    const result = await autocannon({ url, connections: 10, amount: requests, requests: [{ setupRequest: (req) => ({ ...req, path: pathOf(k++ % keys) }) }] })
+    execFileSync('callgrind_control', ['-i', 'off'], { stdio: 'ignore' })
+    execFileSync('callgrind_control', ['-d'], { stdio: 'ignore' })
+    const ir = instructionsIn(callgrindDir)
+    console.log(`${result.requests.total} requests (${result.non2xx} not 2xx); ${(ir / result.requests.total / 1000).toFixed(1)} k instructions per request in workerd (callgrind)`)
+  } else {
   const workerd = findDescendant(process.pid, 'workerd')
   const cpuOnly = values['cpu-only']
   const session = cpuOnly ? undefined : await devtools(Number(values['inspector-port']))
@@ -163,6 +204,7 @@ try {
   for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${perRequest(us).padStart(8)}  ${name}`)
   console.log('\ninclusive time')
   for (const [name, us] of [...total].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${perRequest(us).padStart(8)}  ${name}`)
+  }
   }
 } finally {
   await mf.dispose()

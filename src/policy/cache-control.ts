@@ -171,6 +171,9 @@ export function selectTargetedDirectives(
   return { directives: parseCacheControl(headers.get('cache-control')), source: 'cache-control' }
 }
 
+/** What a request without `Cache-Control` or `Pragma` asks for: nothing (shared: callers only read it). */
+const NO_DIRECTIVES: Directives = new Map()
+
 /**
  * A request's cache directives. RFC 9111 §5.4: "When the Cache-Control header field is not present
  * in a request, caches MUST consider the no-cache request pragma directive as having the same effect
@@ -184,5 +187,5 @@ export function parseRequestDirectives(headers: Headers): Directives {
   if (pragma !== null && splitList(pragma).some((p) => p.toLowerCase() === 'no-cache')) {
     return new Map([['no-cache', true]])
   }
-  return new Map()
+  return NO_DIRECTIVES
 }

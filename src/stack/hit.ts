@@ -47,13 +47,15 @@ export function bound(context: StackContext, state: RequestState, now: number): 
 
 /** Copies an entry found in a lower tier into the tiers above it, with its remaining lifetime. */
 export function promote(context: StackContext, state: RequestState, found: Found): void {
+  // A memory hit has no tier above it (and is the hottest path: nothing to compute).
+  if (found.tier === 'memory') return
   // A streamed (large) edge entry is too big for memory, and the edge is where it already lives.
   if (found.stream) return
   const now = context.options.now()
   const ttl = storageTtlOf(context, found.entry, now)
   if (ttl <= 0) return
   const { memory, edge } = context.tiers
-  if (found.tier !== 'memory' && memory) {
+  if (memory) {
     if (memory.set(found.key, found.entry, ttl, now)) state.status.note('memory', { stored: true })
   }
   if (found.tier === 'redis' && edge && !(found.entry.flags & EntryFlag.PerUser) && edge.fits(found.entry) && !edge.unavailableReason(now)) {

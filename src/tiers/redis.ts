@@ -231,7 +231,7 @@ export class RedisTier implements SharedTier {
     const replica = this.#config.replica
     if (replica) {
       const peek = await this.#call('replica lookup', () => replica.peek(this.#key(key), this.#uncacheableKey(key, kind), this.#logKeys.seq))
-      if (peek.kind === 'value') return { kind: 'value', seq: peek.seq, requests: 1, value: await decodeFromRedis(peek.text), bytes: peek.text.length }
+      if (peek.kind === 'value') return { kind: 'value', seq: peek.seq, requests: 1, value: await decodeFromRedis(peek.text), bytes: redisTextBytes(peek.text) }
       if (peek.kind === 'uncacheable') return { kind: 'uncacheable', seq: peek.seq, requests: 1 }
       return { ...(await this.#primaryLookup(key, leaseToken, leaseMs, kind)), requests: 2 }
     }
