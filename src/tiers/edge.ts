@@ -181,12 +181,13 @@ export class EdgeTier implements SharedTier {
         return { value }
       }
       const length = response.headers.get('content-length') ?? response.headers.get(EDGE_LENGTH_HEADER)
+      // Only a lazy read keeps the entry's fields on the stored response (it is served within this request);
+      // anything else gets a plain entry, which may outlive the response (memory, a flight's waiters).
       if (length === null || Number(length) > streamAboveBytes) {
-        return { value, stream: response.body, ...(length !== null ? { length: Number(length) } : {}) }
+        return { value: { ...value }, stream: response.body, ...(length !== null ? { length: Number(length) } : {}) }
       }
       if (lazy) return { value, response, length: Number(length) }
-      value.body = new Uint8Array(await response.arrayBuffer())
-      return { value }
+      return { value: { ...value, body: new Uint8Array(await response.arrayBuffer()) } }
     })
   }
 
