@@ -143,9 +143,10 @@ export function evaluateTargets(input: {
         ? {}
         : {
             why:
-              'both pay for the same Cache API lookup, which is most of the cost here (Miniflare\'s local Cache API runs in the same workerd process); ' +
-              'tiercache then reads the stored body, decodes its envelope metadata (a base64 header) and builds a response with Age, ' +
-              'Cache-Status and Server-Timing, where hono/cache returns the cached Response as it is',
+              'both pay for the same Cache API lookup, which is most of the cost here (Miniflare\'s local Cache API runs in the same workerd process), ' +
+              'and both answer with the stored response\'s body and header fields copied natively; tiercache also runs its stack first (key, ' +
+              'coherence check, memory lookup, in-isolate flight) and then decodes its one metadata field, takes its own three fields off, ' +
+              'puts the reserved ones back and adds Age, Cache-Status and Server-Timing, where hono/cache returns the cached Response as it is',
           }),
     })
   } else out.push(missing(honoTarget, 'edge-hit or hono-cache'))
