@@ -2,13 +2,16 @@
  * @module Internal routes, mounted under the internal prefix (default `/__tiercache`):
  * `GET /health` (public: liveness, which tiers are on and whether any is degraded and why, no secrets), `GET /stats` (JSON, or
  * Prometheus text with `?format=prometheus`) and `POST /memory/clear`; the last two require
- * `Authorization: Bearer <INTERNAL_TOKEN>`.
+ * `Authorization: Bearer <INTERNAL_TOKEN>`. `GET /dashboard` is the operator page (src/observe/dashboard/): its
+ * session cookie also opens the GET routes here (`/stats`, `/dashboard/status`), never `/memory/clear`.
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import type { Engine } from './engine.ts'
 import type { Env, WorkerConfig } from './env.ts'
 import { timingSafeEqualText } from './purge/timing-safe.ts'
 import { handlePurge } from './purge/route.ts'
+import { dashboardRoutes } from './observe/dashboard/routes.ts'
+import { hasSession } from './observe/dashboard/session.ts'
 
 /**
  * `Authorization: Bearer <token>` (RFC 6750 §2.1). The scheme is matched case-insensitively (RFC 9110
@@ -27,6 +30,8 @@ const requireToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const token = c.env.INTERNAL_TOKEN
   const given = BEARER.exec(c.req.header('authorization') ?? '')?.[1]
   if (!token || given === undefined || !timingSafeEqualText(given, token)) {
+    // The dashboard's session cookie (SameSite=Strict) opens reads only: nothing it unlocks changes state.
+    if (c.req.method === 'GET' && given === undefined && (await hasSession(c.req.raw, token, Date.now()))) return next()
     return c.json({ error: 'unauthorized' }, 401, { 'www-authenticate': 'Bearer', 'cache-control': 'no-store' })
   }
   await next()
@@ -98,6 +103,8 @@ export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bin
   // Operator routes: Bearer INTERNAL_TOKEN, compared in constant time; no token configured → 401.
   app.use('/stats', requireToken)
   app.use('/memory/*', requireToken)
+  app.use('/dashboard/status', requireToken)
+  app.route('/dashboard', dashboardRoutes(engine, options.internalPrefix))
 
   /** Drops this isolate's memory tier (an operator tool; other isolates are unaffected). */
   app.post('/memory/clear', (c) => {
@@ -114,7 +121,12 @@ export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bin
       return c.text(stats.prometheus(gauges), 200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' })
     }
     return c.json(
-      { counters: stats.snapshot(), memory: memory ?? null, redis: tiers.redis ? { breaker: tiers.redis.breakerState() } : null },
+      {
+        counters: stats.snapshot(),
+        memory: memory ?? null,
+        redis: tiers.redis ? { breaker: tiers.redis.breakerState() } : null,
+        latency: stats.latency.snapshot(),
+      },
       200,
       { 'cache-control': 'no-store' }
     )

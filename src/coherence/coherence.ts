@@ -150,6 +150,11 @@ export class Coherence {
     return { knownSeq: this.#knownSeq, windowStart: this.#windowStart, records: this.#records.length, bytes: this.#bytes }
   }
 
+  /** The newest `limit` records this isolate holds, newest first (for the dashboard). */
+  recent(limit: number): readonly PurgeRecord[] {
+    return this.#records.slice(-limit).reverse()
+  }
+
   /** Whether the view is older than `deltaMs` (a synchronous check, so hits pay no await when it is fresh). */
   isStale(deltaMs: number): boolean {
     return this.#log !== undefined && this.viewAge() >= deltaMs

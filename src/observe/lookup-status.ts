@@ -6,6 +6,7 @@
  * origin first. Our chain is origin ← redis ← edge ← memory ← client, so entries are emitted Redis
  * first and memory last.
  */
+import type { LatencySink } from './latency.ts'
 
 /** Names in `Cache-Status`, one per tier (and one for bypassed requests). */
 export const CACHE_STATUS_NAMES = {
@@ -57,6 +58,13 @@ export class LookupStatus {
   servedBy: 'memory' | 'edge' | 'redis' | 'origin' | undefined
   /** Short outcome for stats: hit, stale, revalidated, miss, bypass, error. */
   outcome = 'miss'
+  /** Where the `Server-Timing` durations go once reported (the engine's latency histograms). */
+  readonly #latency: LatencySink | undefined
+  #reported = false
+
+  constructor(latency?: LatencySink) {
+    this.#latency = latency
+  }
 
   /** Merges `entry` into the named tier's entry (the first one noted is kept as given: callers pass literals). */
   note(name: StatusName, entry: StatusEntry): void {
@@ -102,11 +110,20 @@ export class LookupStatus {
     return out
   }
 
-  /** The `Server-Timing` header value: one metric per tier consulted, durations in ms. */
+  /**
+   * The `Server-Timing` header value: one metric per tier consulted, durations in ms. The first call also
+   * records each duration in the latency histograms, so the dashboard's percentiles are exactly what
+   * clients were told (once per request, however many times the header is built).
+   */
   serverTiming(): string {
     if (this.timings.size === 0) return ''
+    const latency = this.#reported ? undefined : this.#latency
+    this.#reported = true
     let out = ''
-    for (const [name, ms] of this.timings) out = `${out ? `${out}, ` : ''}${name};dur=${ms.toFixed(1)}`
+    for (const [name, ms] of this.timings) {
+      latency?.record(name, ms)
+      out = `${out ? `${out}, ` : ''}${name};dur=${ms.toFixed(1)}`
+    }
     return out
   }
 }

@@ -3,6 +3,7 @@
  * errors. Exposed as JSON and Prometheus text by the internal stats route. Counters are plain numbers
  * (no timers, no I/O) so recording costs nothing on the hot path.
  */
+import { LatencyHistograms } from './latency.ts'
 
 /** Counter names, so typos fail type-checking. */
 export type StatName =
@@ -54,6 +55,8 @@ export type StatName =
 export class Stats {
   readonly #counters = new Map<string, number>()
   readonly startedAt: number
+  /** Latency per `Server-Timing` metric (src/observe/latency.ts), fed by each request's LookupStatus. */
+  readonly latency = new LatencyHistograms()
 
   constructor(now: number) {
     this.startedAt = now
@@ -78,6 +81,7 @@ export class Stats {
     for (const [name, value] of Object.entries(extra)) {
       lines.push(`# TYPE tiercache_${name} gauge`, `tiercache_${name} ${value}`)
     }
+    lines.push(...this.latency.prometheus())
     return `${lines.join('\n')}\n`
   }
 }

@@ -140,7 +140,7 @@ export function requestState(
 ): RequestState {
   const identity = parts?.identity
   const credentials = !identity && (request.headers.has('authorization') || request.headers.has('cookie'))
-  const status = new LookupStatus()
+  const status = new LookupStatus(context.stats.latency)
   // Which bucket the key selects, without revealing the identity or the cohort's values (RFC 9211 extension).
   if (identity || parts?.cohort) {
     const bucket = [identity && `user:${identity.slice(0, 8)}`, parts?.cohort && `cohort:${parts.cohort.slice(0, 8)}`].filter(Boolean).join(',')

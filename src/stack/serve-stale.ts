@@ -38,7 +38,7 @@ export async function fromStale(
     // The refresh revalidates with the stale copy's validators; its stream goes to this client, so a 304
     // for a streamed entry reads the edge again (origin-fill.ts).
     // A refresh fetches the whole representation, whatever range the client asked for.
-    const background: RequestState = { ...state, request: withoutRange(state.request), status: new LookupStatus() }
+    const background: RequestState = { ...state, request: withoutRange(state.request), status: new LookupStatus(context.stats.latency) }
     const source: Found = { ...stale, stream: undefined }
     state.ctx.waitUntil(
       fetchAndMaybeStore(context, background, source)

@@ -87,10 +87,10 @@ export class CacheStack {
   handle(request: Request, route: RouteRule | undefined, parts: KeyParts | undefined, ctx: WaitUntil, produce: Produce): Response | Promise<Response> {
     const context = this.#context
     const reason = bypassReason(route, parts)
-    if (reason) return bypass(context, request, produce, new LookupStatus(), reason)
+    if (reason) return bypass(context, request, produce, new LookupStatus(context.stats.latency), reason)
     const urlKey = this.#urlKey(request.url)
     if (route?.cohort && parts?.cohort && !this.#cohorts.admit(urlKey, parts.cohort, route.cohort.maxCohorts ?? 32)) {
-      return bypass(context, request, produce, new LookupStatus(), 'cohort-limit')
+      return bypass(context, request, produce, new LookupStatus(context.stats.latency), 'cohort-limit')
     }
     const primaryKey = urlKey + (parts?.identity ? `|u=${parts.identity}` : '') + (parts?.cohortInKey ? `|c=${parts.cohort}` : '')
     const state = requestState(context, request, route, primaryKey, parts, ctx, produce)
@@ -101,7 +101,7 @@ export class CacheStack {
 
   /** Methods the cache neither stores nor invalidates for (OPTIONS, TRACE, CONNECT): relayed as they are. */
   handlePassThrough(request: Request, produce: Produce): Promise<Response> {
-    const status = new LookupStatus()
+    const status = new LookupStatus(this.#context.stats.latency)
     status.note('bypass', { fwd: 'method' })
     return relay(this.#context, request, produce, status)
   }

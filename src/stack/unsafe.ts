@@ -15,7 +15,7 @@ import { passThrough } from './forward.ts'
 import { OriginCall } from './origin-call.ts'
 
 export async function handleUnsafe(context: StackContext, request: Request, ctx: WaitUntil, produce: Produce): Promise<Response> {
-  const status = new LookupStatus()
+  const status = new LookupStatus(context.stats.latency)
   status.note('bypass', { fwd: 'method' })
   const call = new OriginCall(context.options.originTimeoutMs)
   let response: Response
