@@ -37,9 +37,10 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   function num(value) { var n = Number(value); return isFinite(n) ? n : 0; }
   function int(value) { return Math.round(num(value)).toLocaleString('en-US'); }
   function pct(ratio) { return ratio === null || !isFinite(ratio) ? '–' : (ratio * 100).toFixed(1) + ' %'; }
+  /** Milliseconds without the unit (the column says ms): one decimal below 10 ms. */
   function ms(value) {
     var n = num(value);
-    return n >= 1000 ? (n / 1000).toFixed(2) + ' s' : n >= 10 ? n.toFixed(0) + ' ms' : n.toFixed(1) + ' ms';
+    return n >= 10 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1);
   }
   function bytes(value) {
     var n = num(value);
@@ -66,18 +67,24 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     return items.length > limit ? shown + ' (+' + (items.length - limit) + ' more)' : shown;
   }
 
-  /** A table whose cells are strings or nodes; numeric columns (by index) are right-aligned. */
-  function table(head, rows, numeric) {
+  /**
+   * A table whose cells are strings or nodes; columns listed in numeric are right-aligned, and those and
+   * the ones in keep never wrap (short values), so long keys and URLs take the wrapping.
+   */
+  function table(head, rows, numeric, keep) {
+    var cls = function (i) {
+      return numeric && numeric.indexOf(i) >= 0 ? 'n' : keep && keep.indexOf(i) >= 0 ? 'k' : '';
+    };
     var t = el('table');
     var thead = el('thead');
     var tr = el('tr');
-    head.forEach(function (h, i) { var th = el('th', numeric && numeric.indexOf(i) >= 0 ? 'n' : '', h); th.scope = 'col'; tr.appendChild(th); });
+    head.forEach(function (h, i) { var th = el('th', cls(i), h); th.scope = 'col'; tr.appendChild(th); });
     thead.appendChild(tr);
     t.appendChild(thead);
     var tbody = el('tbody');
     rows.forEach(function (row) {
       var r = el('tr');
-      row.forEach(function (cell, i) { r.appendChild(el('td', numeric && numeric.indexOf(i) >= 0 ? 'n' : '', cell)); });
+      row.forEach(function (cell, i) { r.appendChild(el('td', cls(i), cell)); });
       tbody.appendChild(r);
     });
     t.appendChild(tbody);
@@ -171,7 +178,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       var h = latency[n] || {};
       return [n, int(h.count), ms(h.p50Ms), ms(h.p95Ms), ms(h.p99Ms), ms(h.maxMs)];
     });
-    fill('latency', table(['metric', 'count', 'p50', 'p95', 'p99', 'max'], rows, [1, 2, 3, 4, 5]));
+    fill('latency', table(['metric', 'count', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], rows, [1, 2, 3, 4, 5], [0]));
   }
 
   function renderRedis(stats, status) {
@@ -187,7 +194,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     box.appendChild(errors.length === 0 ? none('no recent errors')
       : table(['operation', 'reason', 'count', 'age', 'message'], errors.map(function (e) {
         return [String(e.operation), String(e.reason), int(e.count), age(e.ageMs), String(e.message)];
-      }), [2, 3]));
+      }), [2, 3], [1]));
     fill('redis', box);
   }
 
@@ -203,13 +210,22 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var log = status.purgeLog || {};
     var viewAge = stats.coherence && stats.coherence.viewAgeMs !== undefined ? stats.coherence.viewAgeMs : log.viewAgeMs;
     text('view-age', log.shared === false ? 'local only' : age(viewAge));
-    fill('purge-view', pairs([['δ (staleness bound)', age(log.deltaMs)], ['known position', int(log.knownSeq)],
-      ['records held', int(log.records)], ['purges sent here', int((stats.counters || {}).purges)]]));
+    fill('purge-view', pairs([['δ (staleness bound)', age(log.deltaMs)], ['known position', String(num(log.knownSeq))],
+      ['records held', int(log.records)]]));
     var recent = Array.isArray(log.recent) ? log.recent : [];
-    fill('purge-log', recent.length === 0 ? none()
-      : table(['seq', 'time (UTC)', 'kind', 'scope'], recent.map(function (p) {
-        return [int(p.seq), when(p.t), p.soft ? 'soft' : 'hard', scope(p)];
-      }), [0]));
+    var now = num(status.now) || Date.now();
+    if (recent.length === 0) { fill('purge-log', none()); return; }
+    // One block per record rather than a table: a record's scope can be long, and phones are narrow.
+    var box = el('ol', 'records');
+    recent.forEach(function (p) {
+      var item = el('li', 'record');
+      var head = el('p', 'record-head', '#' + num(p.seq) + ' · ' + (p.soft ? 'soft' : 'hard') + ' · ' + age(Math.max(0, now - num(p.t))) + ' ago');
+      head.title = when(p.t);
+      item.appendChild(head);
+      item.appendChild(el('p', 'record-scope', scope(p) + (p.more ? ' (+' + p.more + ' more)' : '')));
+      box.appendChild(item);
+    });
+    fill('purge-log', box);
   }
 
   function renderHotKeys(stats) {
@@ -217,7 +233,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     fill('hot-keys', hot.length === 0 ? none()
       : table(['key', 'requests', 'bytes', 'tier'], hot.map(function (k) {
         return [String(k.key), int(k.count), bytes(k.bytes), String(k.tier === undefined ? '–' : k.tier)];
-      }), [1, 2]));
+      }), [1, 2], [3]));
   }
 
   function renderWarming(stats) {

@@ -18,7 +18,7 @@ html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;overflow-wrap:anywhere}
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;justify-content:space-between;padding:.75rem 1rem;border-bottom:1px solid var(--line);background:var(--card)}
 header h1{font-size:1.1rem;margin:0}
-main{max-width:72rem;margin:0 auto;padding:1rem;display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr))}
+main{max-width:80rem;margin:0 auto;padding:1rem;display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,28rem),1fr))}
 section{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem;min-width:0}
 section.wide{grid-column:1/-1}
 h2{font-size:1rem;margin:0 0 .5rem}
@@ -31,10 +31,15 @@ h2{font-size:1rem;margin:0 0 .5rem}
 .kv{display:grid;grid-template-columns:minmax(0,auto) minmax(0,1fr);gap:.15rem .75rem;margin:.25rem 0}
 .kv dt{color:var(--muted)}
 .kv dd{margin:0;font-variant-numeric:tabular-nums}
-table{width:100%;border-collapse:collapse;table-layout:fixed;font-size:.9rem;margin:.25rem 0}
+table{width:100%;border-collapse:collapse;font-size:.9rem;margin:.25rem 0}
 th,td{text-align:left;padding:.25rem .35rem;border-bottom:1px solid var(--line);vertical-align:top}
-th{color:var(--muted);font-weight:600}
+th{color:var(--muted);font-weight:600;overflow-wrap:normal}
 .n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,td.k{white-space:nowrap}
+.records{list-style:none;margin:.25rem 0;padding:0}
+.record{border-top:1px solid var(--line);padding:.3rem 0}
+.record p{margin:0}
+.record-head{color:var(--muted);font-variant-numeric:tabular-nums}
 .spark{fill:none;stroke:var(--accent);stroke-width:2;vector-effect:non-scaling-stroke}
 .axis{stroke:var(--line);stroke-width:1;vector-effect:non-scaling-stroke}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,14rem),1fr));gap:.75rem}
@@ -107,6 +112,7 @@ const document = (title: string, bodyAttributes: string, body: string, script = 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>

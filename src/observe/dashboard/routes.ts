@@ -112,6 +112,7 @@ export function dashboardRoutes(engine: Engine, prefix: string): Hono<{ Bindings
     const viewAgeMs = coherence.viewAge()
     return c.json(
       {
+        now: options.now(),
         redis: redis ? { configured: true, breaker: redis.breakerState(), failing: coherence.failing, errors: redis.health.recentErrors() } : { configured: false },
         purgeLog: {
           shared: coherence.shared,

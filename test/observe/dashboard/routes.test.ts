@@ -111,7 +111,7 @@ describe('dashboard routes', () => {
     const cookie = await signIn(worker())
     const [name, value] = cookie.split('=') as [string, string]
     const [expiry, mac] = value.split('.') as [string, string]
-    for (const headers of [{}, { cookie: `${name}=${Number(expiry) - 1}.${mac}` }, { cookie: `${name}=${expiry}.${mac.slice(0, -1)}A` }, { cookie: `${name}=${TEST_INTERNAL_TOKEN}` }]) {
+    for (const headers of [{} as Record<string, string>, { cookie: `${name}=${Number(expiry) - 1}.${mac}` }, { cookie: `${name}=${expiry}.${mac.slice(0, -1)}A` }, { cookie: `${name}=${TEST_INTERNAL_TOKEN}` }]) {
       for (const path of ['/__tiercache/stats', '/__tiercache/dashboard/status']) {
         const res = await worker().fetch(path, { headers })
         expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(401)
