@@ -154,7 +154,11 @@ describe('dashboard in Chromium', () => {
       const real = await route.fetch()
       const stats = (await real.json()) as Record<string, unknown>
       stats.hotKeys = [{ key: XSS_KEY, count: 42, bytes: 2048, tier: 'memory' }]
-      stats.warming = { running: true, runs: [{ id: 'run-1', startedAt: Date.now(), source: 'hot-set', warmed: 7, alreadyFresh: 2, failed: 1, skippedOverBudget: 3 }] }
+      stats.hotKeysScope = 'fleet'
+      stats.warming = {
+        running: true,
+        runs: [{ id: 'run-1', startedAt: Date.now(), source: 'hot', trigger: 'cron', urls: 12, budget: 8, warmed: 7, alreadyFresh: 2, failed: 1, skippedOverBudget: 3 }],
+      }
       await route.fulfill({ response: real, json: stats })
     })
     try {
@@ -162,8 +166,9 @@ describe('dashboard in Chromium', () => {
       expect(await page.locator('#hot-keys tbody tr td').allInnerTexts()).toEqual([XSS_KEY, '42', '2.0 KiB', 'memory'])
       expect(await page.locator('#hot-keys script').count()).toBe(0)
       expect(await textOf('#warming-state')).toBe('running')
-      expect(await textOf('#warming .run-id')).toBe('run-1 · hot-set · running')
-      expect(await page.locator('#warming dd').allInnerTexts()).toEqual([expect.stringMatching(/^\d{4}-/), '–', '7', '2', '1', '3'])
+      expect(await textOf('#hot-keys-scope')).toBe('fleet-wide')
+      expect(await textOf('#warming .run-id')).toBe('run-1 · hot · cron · running')
+      expect(await page.locator('#warming dd').allInnerTexts()).toEqual([expect.stringMatching(/^\d{4}-/), '–', '12', '8', '7', '2', '1', '3'])
       expect(await page.evaluate(() => window.__xss)).toBeUndefined()
     } finally {
       await page.unroute('**/__tiercache/stats')

@@ -156,11 +156,12 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     fill('tiers', table(['tier', 'served', 'share', 'errors'], rows, [1, 2, 3]));
     var extra = [['stale served', int(c.stale_served)], ['revalidated', int(c.revalidated)], ['collapsed', int(c.collapsed)],
       ['bypass', int(c.bypass)], ['uncacheable', int(c.uncacheable)], ['fills fenced', int(c.fills_fenced)]];
+    // The edge tier's own counters (docs/design-notes.md, "Stats JSON"): null when the edge tier is off.
     if (stats.edge && typeof stats.edge === 'object') {
-      Object.keys(stats.edge).forEach(function (k) {
-        var v = stats.edge[k];
-        if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') extra.push(['edge ' + k, typeof v === 'number' ? int(v) : String(v)]);
-      });
+      extra.unshift(['edge tier', stats.edge.available === false ? badge('off: ' + String(stats.edge.reason || 'unavailable'), 'available') : badge('available', 'available')],
+        ['edge misses', int(stats.edge.misses)], ['edge stores', int(stats.edge.stores)]);
+    } else if (stats.edge === null) {
+      extra.unshift(['edge tier', 'not configured']);
     }
     fill('outcomes', pairs(extra));
   }
@@ -187,7 +188,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (!r.configured) { fill('redis', none('Redis tier not configured')); return; }
     var items = [['breaker', badge(String(r.breaker), 'closed')], ['purge-log reads', r.failing ? badge('failing', 'ok') : badge('ok', 'ok')],
       ['requests', int(c.redis_requests)], ['errors', int(c.redis_errors)], ['bytes written', bytes(c.redis_bytes_written)]];
-    if (stats.upstash && typeof stats.upstash === 'object') items.push(['Upstash commands', int(stats.upstash.commands)]);
+    if (stats.upstash && typeof stats.upstash === 'object') {
+      items.push(['Upstash requests', int(stats.upstash.requests)], ['Upstash commands', int(stats.upstash.commands)], ['Upstash errors', int(stats.upstash.errors)]);
+    }
     var box = el('div');
     box.appendChild(pairs(items));
     var errors = Array.isArray(r.errors) ? r.errors : [];
@@ -208,7 +211,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   }
   function renderPurges(stats, status) {
     var log = status.purgeLog || {};
-    var viewAge = stats.coherence && stats.coherence.viewAgeMs !== undefined ? stats.coherence.viewAgeMs : log.viewAgeMs;
+    // The status route refreshed the view just before answering; the stats' own figure is the fallback.
+    var viewAge = log.viewAgeMs !== undefined ? log.viewAgeMs : stats.coherence ? stats.coherence.viewAgeMs : null;
     text('view-age', log.shared === false ? 'local only' : age(viewAge));
     fill('purge-view', pairs([['δ (staleness bound)', age(log.deltaMs)], ['known position', String(num(log.knownSeq))],
       ['records held', int(log.records)]]));
@@ -230,6 +234,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
 
   function renderHotKeys(stats) {
     var hot = Array.isArray(stats.hotKeys) ? stats.hotKeys : [];
+    text('hot-keys-scope', stats.hotKeysScope === 'fleet' ? 'fleet-wide' : stats.hotKeysScope === 'isolate' ? 'this isolate' : '');
     fill('hot-keys', hot.length === 0 ? none()
       : table(['key', 'requests', 'bytes', 'tier'], hot.map(function (k) {
         return [String(k.key), int(k.count), bytes(k.bytes), String(k.tier === undefined ? '–' : k.tier)];
@@ -244,10 +249,16 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var box = el('div', 'runs');
     runs.forEach(function (run) {
       var card = el('div', 'run');
-      card.appendChild(el('p', 'run-id', String(run.id) + ' · ' + String(run.source) + (run.finishedAt ? '' : ' · running')));
-      card.appendChild(pairs([['started', when(run.startedAt)], ['finished', run.finishedAt ? when(run.finishedAt) : '–'],
+      var label = [String(run.id), String(run.source)];
+      if (run.trigger) label.push(String(run.trigger));
+      if (!run.finishedAt) label.push('running');
+      card.appendChild(el('p', 'run-id', label.join(' · ')));
+      var facts = [['started', when(run.startedAt)], ['finished', run.finishedAt ? when(run.finishedAt) : '–']];
+      if (run.urls !== undefined) facts.push(['URLs', int(run.urls)]);
+      if (run.budget !== undefined) facts.push(['origin budget', int(run.budget)]);
+      card.appendChild(pairs(facts.concat([
         ['warmed', int(run.warmed)], ['already fresh', int(run.alreadyFresh)], ['failed', int(run.failed)],
-        ['skipped (over budget)', int(run.skippedOverBudget)]]));
+        ['skipped (over budget)', int(run.skippedOverBudget)]])));
       box.appendChild(card);
     });
     fill('warming', box);

@@ -175,7 +175,7 @@ export function dashboardPage(prefix: string, pollMs: number): string {
 <section aria-labelledby="h-redis"><h2 id="h-redis">Redis and the breaker</h2><div id="redis"></div></section>
 <section aria-labelledby="h-purges"><h2 id="h-purges">Purge log</h2>
 <p>view age (this isolate): <strong id="view-age">–</strong></p><div id="purge-view"></div><div id="purge-log"></div></section>
-<section aria-labelledby="h-hot"><h2 id="h-hot">Hot keys</h2><div id="hot-keys"></div></section>
+<section aria-labelledby="h-hot"><h2 id="h-hot">Hot keys <span class="muted" id="hot-keys-scope"></span></h2><div id="hot-keys"></div></section>
 <section aria-labelledby="h-warming"><h2 id="h-warming">Warming <span class="muted" id="warming-state"></span></h2><div id="warming"></div></section>
 <section aria-labelledby="h-memory"><h2 id="h-memory">Memory tier</h2><div id="memory"></div></section>
 <section aria-labelledby="h-counters"><h2 id="h-counters">All counters</h2><details><summary>show</summary><div id="counters"></div></details></section>
