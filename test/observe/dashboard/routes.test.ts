@@ -144,6 +144,35 @@ describe('dashboard routes', () => {
     expect(body.purgeLog.recent[0]).toMatchObject({ tags: ['dash-status-tag'], urls: ['http://tiercache.test/public/dash-status'], all: false, soft: false })
   })
 
+  it('/stats carries a latency histogram per Server-Timing metric, fed once per response; memory hits add none', async () => {
+    type Latency = Record<string, { count: number; sumMs: number; p95Ms: number; buckets: Record<string, number> }>
+    const latency = async () => ((await (await worker().fetch('/__tiercache/stats', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })).json()) as { latency: Latency }).latency
+    /** Fetches `path` and checks that exactly the metrics its Server-Timing names gained one observation each. */
+    const fetchAndCompare = async (path: string) => {
+      const before = await latency()
+      const res = await worker().fetch(path)
+      await res.arrayBuffer()
+      const metrics = (res.headers.get('server-timing') ?? '').split(', ').filter(Boolean).map((m) => m.split(';')[0]!)
+      const after = await latency()
+      const counts = (l: Latency) => Object.fromEntries(Object.entries(l).map(([name, h]) => [name, h.count]))
+      const expected = counts(before)
+      for (const metric of metrics) expected[metric] = (expected[metric] ?? 0) + 1
+      expect(counts(after)).toEqual(expected)
+      return { res, metrics, after }
+    }
+    const miss = await fetchAndCompare('/public/dash-latency')
+    expect(miss.metrics).toContain('origin')
+    expect(miss.after.origin!.buckets['+Inf']).toBe(miss.after.origin!.count)
+    const hit = await fetchAndCompare('/public/dash-latency')
+    expect(hit.res.headers.get('cache-status')).toContain('tiercache-memory; hit')
+    // A memory hit is not timed: at most the purge-log refresh it may have had to wait for.
+    expect(hit.metrics.filter((m) => m !== 'coherence')).toEqual([])
+    const afterMiss = hit.after
+    const prometheus = await (await worker().fetch('/__tiercache/stats?format=prometheus', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })).text()
+    expect(prometheus).toContain('# TYPE tiercache_lookup_duration_seconds histogram')
+    expect(prometheus).toContain(`tiercache_lookup_duration_seconds_count{metric="origin"} ${afterMiss.origin!.count}`)
+  })
+
   it('a worker without INTERNAL_TOKEN says the dashboard is off, and nothing signs in', async () => {
     const bare = await startWorkerProcess({ ORIGIN_URL: stack.origin.url })
     try {
