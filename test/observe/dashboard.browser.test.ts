@@ -86,6 +86,7 @@ describe('dashboard in Chromium', () => {
     const [response] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')])
     expect(response?.status()).toBe(401)
     expect(await textOf('#login-error')).toBe("Wrong token: that is not this worker's INTERNAL_TOKEN.")
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-wrong-token.png') })
     expect(await context.cookies()).toEqual([])
   })
 
@@ -211,7 +212,7 @@ describe('dashboard in Chromium', () => {
       const phonePath = path.join(ARTIFACTS, 'dashboard-phone.png')
       await small.screenshot({ path: phonePath, fullPage: true })
       expect(existsSync(desktop) && existsSync(phonePath)).toBe(true)
-      console.log(`dashboard screenshots: ${desktop} ${phonePath}`)
+      console.log(`dashboard screenshots: ${desktop} ${phonePath} ${path.join(ARTIFACTS, 'dashboard-wrong-token.png')}`)
     } finally {
       await phone.close()
     }

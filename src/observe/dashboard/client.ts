@@ -310,9 +310,21 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     }, function (error) {
       if (error && error.unauthorized) return signedOut();
       text('poll-state', 'update failed: ' + (error && error.message ? error.message : String(error)) + ' (retrying)');
-    }).then(function () {
-      if (!stopped) setTimeout(poll, pollMs);
-    });
+    }).then(schedule);
+  }
+
+  /** The next poll in pollMs; a hidden tab polls again only once it is shown (each poll costs Redis reads). */
+  function schedule() {
+    if (stopped) return;
+    setTimeout(function () {
+      if (!document.hidden) return poll();
+      text('poll-state', 'paused while the tab is hidden');
+      document.addEventListener('visibilitychange', function shown() {
+        if (document.hidden) return;
+        document.removeEventListener('visibilitychange', shown);
+        poll();
+      });
+    }, pollMs);
   }
   poll();
 })();
