@@ -149,8 +149,9 @@ describe('dashboard in Chromium', () => {
     expect(await textOf('#view-age')).toMatch(/^\d+(\.\d)? (ms|s)$/)
   })
 
-  it('hot keys and warming runs render when the stats carry them, keys as text (shape planned in issue 10)', async () => {
-    // Until a worker reports these sections, the real /stats answer is extended in flight with them.
+  it('hot keys and warming runs with attacker-chosen text render it as text', async () => {
+    // No request can put a raw `<` into a key (URLs arrive percent-encoded), so the real /stats answer is
+    // extended in flight with a hostile key and a running run, to check the page writes them as text.
     await page.route('**/__tiercache/stats', async (route) => {
       const real = await route.fetch()
       const stats = (await real.json()) as Record<string, unknown>
@@ -191,6 +192,9 @@ describe('dashboard in Chromium', () => {
   })
 
   it('writes desktop and phone screenshots; at 375 px nothing scrolls sideways', async () => {
+    // Two fresh polls, so the picture shows what the worker reports (not the previous test's additions).
+    const polls = Number(await page.evaluate(() => document.body.dataset.polls))
+    await page.waitForFunction((n) => Number(document.body.dataset.polls) >= n + 2, polls, { timeout: SEEN_MS })
     const desktop = path.join(ARTIFACTS, 'dashboard-desktop.png')
     await page.screenshot({ path: desktop, fullPage: true })
     const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, storageState: await context.storageState() })
