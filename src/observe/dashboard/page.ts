@@ -105,7 +105,7 @@ export async function documentHeaders(): Promise<Record<string, string>> {
   }
 }
 
-const document = (title: string, bodyAttributes: string, body: string, script = ''): string =>
+const htmlDocument = (title: string, bodyAttributes: string, body: string, script = ''): string =>
   `<!doctype html>
 <html lang="en">
 <head>
@@ -147,7 +147,7 @@ export function loginPage(prefix: string, message: LoginMessage = {}): string {
     )
   }
   parts.push('</main>')
-  return document('tiercache dashboard: sign in', '', parts.join('\n'))
+  return htmlDocument('tiercache dashboard: sign in', '', parts.join('\n'))
 }
 
 /** The dashboard: empty sections that the script fills from the stats it polls every `pollMs`. */
@@ -180,5 +180,5 @@ export function dashboardPage(prefix: string, pollMs: number): string {
 <section aria-labelledby="h-memory"><h2 id="h-memory">Memory tier</h2><div id="memory"></div></section>
 <section aria-labelledby="h-counters"><h2 id="h-counters">All counters</h2><details><summary>show</summary><div id="counters"></div></details></section>
 </main>`
-  return document('tiercache dashboard', ` data-prefix="${p}" data-poll-ms="${pollMs}"`, body, CLIENT_SCRIPT)
+  return htmlDocument('tiercache dashboard', ` data-prefix="${p}" data-poll-ms="${pollMs}"`, body, CLIENT_SCRIPT)
 }

@@ -20,7 +20,7 @@ import { timingSafeEqualText } from '../../purge/timing-safe.ts'
 import { readBoundedText } from '../../purge/read-bounded.ts'
 import type { PurgeRecord } from '../../coherence/purge-record.ts'
 import { dashboardPage, documentHeaders, loginPage, type LoginMessage } from './page.ts'
-import { hasSession, issueSession, sessionCookie } from './session.ts'
+import { hasSession, isLoopbackHttp, issueSession, sessionCookie } from './session.ts'
 
 /** How often the page polls, in ms. */
 export const POLL_MS = 3000
@@ -42,6 +42,15 @@ const summarise = (record: PurgeRecord) => {
   return { seq: record.seq, t: record.t, all: record.all, soft: record.soft, urls: cut(record.urls), tags: cut(record.tags), prefixes: cut(record.prefixes), more }
 }
 
+/** Plain http to a host that is not loopback: the `Secure` cookie will not be kept (session.ts). */
+const plainHttp = (c: DashboardContext): boolean => {
+  const url = new URL(c.req.url)
+  return url.protocol === 'http:' && !isLoopbackHttp(url)
+}
+const PLAIN_HTTP: LoginMessage = {
+  notice: 'This page came over plain http: the session cookie is Secure, so the browser will not keep it. Open it over https.',
+}
+
 /** `Sec-Fetch-Site: cross-site` (Fetch Metadata): a browser says another site started this request. */
 const crossSite = (c: DashboardContext): boolean => c.req.header('sec-fetch-site') === 'cross-site'
 
@@ -58,7 +67,7 @@ export function dashboardRoutes(engine: Engine, prefix: string): Hono<{ Bindings
     const token = c.env.INTERNAL_TOKEN
     if (!token) return html(loginPage(prefix, noToken), 401)
     if (await hasSession(c.req.raw, token, options.now())) return html(dashboardPage(prefix, POLL_MS), 200)
-    return html(loginPage(prefix), 200)
+    return html(loginPage(prefix, plainHttp(c) ? PLAIN_HTTP : {}), 200)
   })
 
   app.post('/', async (c) => {

@@ -15,7 +15,7 @@ const form = (token: string) => ({
 
 /** Signs in over https and returns the `name=value` part of the session cookie. */
 async function signIn(worker: WorkerProcess): Promise<string> {
-  const res = await worker.fetch('/__tiercache/dashboard', form(TEST_INTERNAL_TOKEN))
+  const res = (await worker.mf.dispatchFetch(`https://tiercache.test/__tiercache/dashboard`, form(TEST_INTERNAL_TOKEN))) as unknown as Response
   expect(res.status).toBe(303)
   await res.arrayBuffer()
   return res.headers.get('set-cookie')!.split(';')[0]!
@@ -28,14 +28,17 @@ describe('dashboard routes', () => {
   })
   afterAll(() => stack.close())
   const worker = () => stack.workers[0]!
+  /** A request over https, as a deployed worker sees it (the stack's own helper uses http). */
+  const secure = (path: string, init?: RequestInit) => worker().mf.dispatchFetch(`https://tiercache.test${path}`, init as never) as unknown as Promise<Response>
 
   it('shows the sign-in form to a browser without a session, with the security headers', async () => {
-    const res = await worker().fetch('/__tiercache/dashboard')
+    const res = await secure('/__tiercache/dashboard')
     expect(res.status).toBe(200)
     const html = await res.text()
     expect(html).toContain('<form method="post" action="/__tiercache/dashboard">')
     expect(html).toContain('name="token" type="password"')
     expect(html).not.toContain('<script')
+    expect(html).not.toContain('plain http')
     const csp = res.headers.get('content-security-policy')!
     expect(csp).toMatch(/^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/]{43}='; style-src 'sha256-[A-Za-z0-9+/]{43}='; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'$/)
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
@@ -44,14 +47,19 @@ describe('dashboard routes', () => {
     expect(res.headers.get('x-frame-options')).toBe('DENY')
   })
 
-  it('signs in with the token: 303 to the page and a cookie that is not the token (Secure over https)', async () => {
-    const res = await worker().fetch('/__tiercache/dashboard', form(TEST_INTERNAL_TOKEN))
+  it('warns on the sign-in page when it came over plain http to a host that is not loopback', async () => {
+    const res = await worker().mf.dispatchFetch('http://shop.example/__tiercache/dashboard')
+    expect(await res.text()).toContain('This page came over plain http: the session cookie is Secure')
+  })
+
+  it('signs in with the token: 303 to the page and a cookie that is not the token (Secure: not loopback http)', async () => {
+    const res = await secure('/__tiercache/dashboard', form(TEST_INTERNAL_TOKEN))
     expect(res.status).toBe(303)
     expect(res.headers.get('location')).toBe('/__tiercache/dashboard')
     const cookie = res.headers.get('set-cookie')!
     expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=\\d+\\.[A-Za-z0-9_-]{43}; Path=/__tiercache; Max-Age=43200; HttpOnly; SameSite=Strict; Secure$`))
     expect(cookie).not.toContain(TEST_INTERNAL_TOKEN)
-    const page = await worker().fetch('/__tiercache/dashboard', { headers: { cookie: cookie.split(';')[0]! } })
+    const page = await secure('/__tiercache/dashboard', { headers: { cookie: cookie.split(';')[0]! } })
     expect(page.status).toBe(200)
     const html = await page.text()
     expect(html).toContain('data-prefix="/__tiercache"')
@@ -63,7 +71,7 @@ describe('dashboard routes', () => {
   })
 
   it('a wrong token gets a 401 page that says so, and no cookie', async () => {
-    const res = await worker().fetch('/__tiercache/dashboard', form('not-the-token'))
+    const res = await secure('/__tiercache/dashboard', form('not-the-token'))
     expect(res.status).toBe(401)
     expect(res.headers.get('set-cookie')).toBeNull()
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
@@ -80,7 +88,7 @@ describe('dashboard routes', () => {
       [{ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' }, body: `token=${TEST_INTERNAL_TOKEN}` }, 403, 'another site'],
     ]
     for (const [init, status, text] of cases) {
-      const res = await worker().fetch('/__tiercache/dashboard', init)
+      const res = await secure('/__tiercache/dashboard', init)
       expect(res.status, text).toBe(status)
       expect(res.headers.get('set-cookie')).toBeNull()
       expect(await res.text()).toContain(text)
@@ -89,20 +97,20 @@ describe('dashboard routes', () => {
 
   it('the session opens /stats and /dashboard/status for GET, never /memory/clear; Bearer still works', async () => {
     const cookie = await signIn(worker())
-    const stats = await worker().fetch('/__tiercache/stats', { headers: { cookie } })
+    const stats = await secure('/__tiercache/stats', { headers: { cookie } })
     expect(stats.status).toBe(200)
     expect(await stats.json()).toHaveProperty('counters')
-    const status = await worker().fetch('/__tiercache/dashboard/status', { headers: { cookie } })
+    const status = await secure('/__tiercache/dashboard/status', { headers: { cookie } })
     expect(status.status).toBe(200)
     expect(status.headers.get('cache-control')).toBe('no-store, private')
-    const clear = await worker().fetch('/__tiercache/memory/clear', { method: 'POST', headers: { cookie } })
+    const clear = await secure('/__tiercache/memory/clear', { method: 'POST', headers: { cookie } })
     expect(clear.status).toBe(401)
     await clear.arrayBuffer()
-    const bearer = await worker().fetch('/__tiercache/dashboard/status', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })
+    const bearer = await secure('/__tiercache/dashboard/status', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })
     expect(bearer.status).toBe(200)
     await bearer.arrayBuffer()
     // A wrong Bearer header is refused even with a good cookie: what the client says explicitly wins.
-    const both = await worker().fetch('/__tiercache/stats', { headers: { cookie, authorization: 'Bearer wrong' } })
+    const both = await secure('/__tiercache/stats', { headers: { cookie, authorization: 'Bearer wrong' } })
     expect(both.status).toBe(401)
     await both.arrayBuffer()
   })
@@ -113,17 +121,17 @@ describe('dashboard routes', () => {
     const [expiry, mac] = value.split('.') as [string, string]
     for (const headers of [{} as Record<string, string>, { cookie: `${name}=${Number(expiry) - 1}.${mac}` }, { cookie: `${name}=${expiry}.${mac.slice(0, -1)}A` }, { cookie: `${name}=${TEST_INTERNAL_TOKEN}` }]) {
       for (const path of ['/__tiercache/stats', '/__tiercache/dashboard/status']) {
-        const res = await worker().fetch(path, { headers })
+        const res = await secure(path, { headers })
         expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(401)
         await res.arrayBuffer()
       }
-      const page = await worker().fetch('/__tiercache/dashboard', { headers })
+      const page = await secure('/__tiercache/dashboard', { headers })
       expect(await page.text()).toContain('name="token"')
     }
   })
 
   it('signing out clears the cookie', async () => {
-    const res = await worker().fetch('/__tiercache/dashboard/logout', { method: 'POST', redirect: 'manual' })
+    const res = await secure('/__tiercache/dashboard/logout', { method: 'POST', redirect: 'manual' })
     expect(res.status).toBe(303)
     expect(res.headers.get('set-cookie')).toBe(`${SESSION_COOKIE}=; Path=/__tiercache; Max-Age=0; HttpOnly; SameSite=Strict; Secure`)
   })
@@ -132,7 +140,7 @@ describe('dashboard routes', () => {
     const purge = await sendPurge(worker(), { tags: ['dash-status-tag'], urls: ['/public/dash-status'] })
     expect(purge.status).toBe(200)
     await purge.arrayBuffer()
-    const res = await worker().fetch('/__tiercache/dashboard/status', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })
+    const res = await secure('/__tiercache/dashboard/status', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })
     const body = (await res.json()) as {
       redis: { configured: boolean; breaker: string; errors: unknown[] }
       purgeLog: { shared: boolean; viewAgeMs: number | null; deltaMs: number; recent: Array<{ seq: number; tags: string[]; urls: string[]; all: boolean; soft: boolean }> }
@@ -146,11 +154,11 @@ describe('dashboard routes', () => {
 
   it('/stats carries a latency histogram per Server-Timing metric, fed once per response; memory hits add none', async () => {
     type Latency = Record<string, { count: number; sumMs: number; p95Ms: number; buckets: Record<string, number> }>
-    const latency = async () => ((await (await worker().fetch('/__tiercache/stats', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })).json()) as { latency: Latency }).latency
+    const latency = async () => ((await (await secure('/__tiercache/stats', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })).json()) as { latency: Latency }).latency
     /** Fetches `path` and checks that exactly the metrics its Server-Timing names gained one observation each. */
     const fetchAndCompare = async (path: string) => {
       const before = await latency()
-      const res = await worker().fetch(path)
+      const res = await secure(path)
       await res.arrayBuffer()
       const metrics = (res.headers.get('server-timing') ?? '').split(', ').filter(Boolean).map((m) => m.split(';')[0]!)
       const after = await latency()
@@ -168,7 +176,7 @@ describe('dashboard routes', () => {
     // A memory hit is not timed: at most the purge-log refresh it may have had to wait for.
     expect(hit.metrics.filter((m) => m !== 'coherence')).toEqual([])
     const afterMiss = hit.after
-    const prometheus = await (await worker().fetch('/__tiercache/stats?format=prometheus', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })).text()
+    const prometheus = await (await secure('/__tiercache/stats?format=prometheus', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })).text()
     expect(prometheus).toContain('# TYPE tiercache_lookup_duration_seconds histogram')
     expect(prometheus).toContain(`tiercache_lookup_duration_seconds_count{metric="origin"} ${afterMiss.origin!.count}`)
   })
