@@ -35,7 +35,8 @@ const CSP_PROBE = `
   });
 `
 
-describe('dashboard in Chromium', () => {
+// Each step waits for what the page shows, up to SEEN_MS per wait; a step may wait several times.
+describe('dashboard in Chromium', { timeout: 120_000 }, () => {
   let stack: Stack
   let browser: Browser
   let context: BrowserContext
@@ -83,8 +84,9 @@ describe('dashboard in Chromium', () => {
   it('a wrong token shows the error on the sign-in page', async () => {
     await page.goto(`${base()}/__tiercache/dashboard`)
     await page.fill('#token', 'not-the-token')
-    const [response] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')])
-    expect(response?.status()).toBe(401)
+    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('button[type=submit]')])
+    expect(response.status()).toBe(401)
+    await page.waitForSelector('#login-error')
     expect(await textOf('#login-error')).toBe("Wrong token: that is not this worker's INTERNAL_TOKEN.")
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-wrong-token.png') })
     expect(await context.cookies()).toEqual([])
