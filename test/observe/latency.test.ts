@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { LATENCY_BOUNDS_MS, LatencyHistograms, MAX_METRICS } from '../../src/observe/latency.ts'
 import { LookupStatus } from '../../src/observe/lookup-status.ts'
 import { Stats } from '../../src/observe/stats.ts'
+import { createEngine } from '../../src/engine.ts'
+import { resolveOptions } from '../../src/options.ts'
+import { DataCache } from '../../src/data/cache.ts'
 
 describe('latency histograms', () => {
   it('counts each observation in the first bucket whose bound it does not exceed (bounds are inclusive)', () => {
@@ -79,5 +82,16 @@ describe('latency histograms', () => {
     expect(snapshot.origin!.count).toBe(1)
     expect(snapshot.origin!.sumMs).toBe(50)
     expect(new LookupStatus().serverTiming()).toBe('')
+  })
+
+  it('data API calls land in the histograms under their Server-Timing name, tiercache-data, one per call', async () => {
+    const engine = createEngine(resolveOptions({ edge: false, memory: { maxBytes: 1 << 20, maxEntryBytes: 1 << 16 } }))
+    const timings: string[] = []
+    const cache = new DataCache({ engine, background: { waitUntil: () => {} }, timing: (name) => void timings.push(name) })
+    await cache.getOrSet('k', async () => 'v', { ttl: 60 })
+    await cache.getOrSet('k', async () => 'v', { ttl: 60 })
+    await cache.get('other')
+    expect(timings).toEqual(['tiercache-data', 'tiercache-data', 'tiercache-data'])
+    expect(engine.stats.latency.snapshot()['tiercache-data']!.count).toBe(3)
   })
 })
