@@ -12,7 +12,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { projectRoot } from '../../scripts/build-worker.ts'
-import { sendPurge, servedBy, startStack, TEST_INTERNAL_TOKEN, type Stack } from '../support/stack.ts'
+import { sendPurge, servedBy, startStack, TEST_INTERNAL_TOKEN, TEST_PURGE_SECRET, type Stack } from '../support/stack.ts'
+import { signPurge } from '../../src/purge/signature.ts'
 
 // The functions handed to page.evaluate and waitForFunction run in Chromium; the Node type program has no
 // DOM library, so the two globals they touch are declared loosely here, for this file only.
@@ -149,6 +150,47 @@ describe('dashboard in Chromium', { timeout: 120_000 }, () => {
     expect(await page.locator('#purge-log img').count()).toBe(0)
     expect(await page.evaluate(() => window.__xss)).toBeUndefined()
     expect(await textOf('#view-age')).toMatch(/^\d+(\.\d)? (ms|s)$/)
+  })
+
+  it('the hot keys from the traffic and a signed warming run appear as they happen', async () => {
+    // Each of the four /public/dash-N keys was asked for three times (one miss, two memory hits).
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#hot-keys tbody tr')].some((r) => r.children[0]?.textContent === 'http://tiercache.test/public/dash-2' && r.children[1]?.textContent === '3'),
+      undefined,
+      { timeout: SEEN_MS }
+    )
+    const hotRow = await page.locator('#hot-keys tbody tr').filter({ hasText: 'http://tiercache.test/public/dash-2' }).locator('td').allInnerTexts()
+    expect(hotRow[0]).toBe('http://tiercache.test/public/dash-2')
+    expect(hotRow[1]).toBe('3')
+    expect(hotRow[2]).toMatch(/^\d+(\.\d)? (B|KiB)$/)
+    expect(hotRow[3]).toBe('memory')
+    expect(await textOf('#hot-keys-scope')).toBe('fleet-wide')
+
+    // A list of three with an origin budget of two: two warmed, one skipped over budget.
+    const text = JSON.stringify({ urls: ['/public/dash-warm-1', '/public/dash-warm-2', '/public/dash-warm-3'], budget: 2 })
+    const signature = await signPurge(TEST_PURGE_SECRET, text, Math.floor(Date.now() / 1000))
+    const res = await stack.workers[0]!.fetch('/__tiercache/warm', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'tiercache-signature': signature },
+      body: text,
+    })
+    expect(res.status).toBe(200)
+    const receipt = (await res.json()) as { id: string; warmed: number; skippedOverBudget: number }
+    expect(receipt).toMatchObject({ warmed: 2, skippedOverBudget: 1 })
+    await page.waitForFunction((id) => document.querySelector('#warming .run-id')?.textContent?.startsWith(id) === true, receipt.id, { timeout: SEEN_MS })
+    expect(await textOf('#warming .run-id')).toBe(`${receipt.id} · list · request`)
+    expect(await textOf('#warming-state')).toBe('idle')
+    // started, finished, URLs, origin budget, warmed, already fresh, failed, skipped (over budget)
+    expect(await page.locator('#warming .run').first().locator('dd').allInnerTexts()).toEqual([
+      expect.stringMatching(/^\d{4}-/),
+      expect.stringMatching(/^\d{4}-/),
+      '3',
+      '2',
+      '2',
+      '0',
+      '0',
+      '1',
+    ])
   })
 
   it('hot keys and warming runs with attacker-chosen text render it as text', async () => {
