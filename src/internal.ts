@@ -4,11 +4,14 @@
  * Prometheus text with `?format=prometheus`) and `POST /memory/clear`; the last two require
  * `Authorization: Bearer <INTERNAL_TOKEN>`.
  */
-import { Hono, type MiddlewareHandler } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import type { Engine } from './engine.ts'
 import type { Env, WorkerConfig } from './env.ts'
 import { timingSafeEqualText } from './purge/timing-safe.ts'
 import { handlePurge } from './purge/route.ts'
+import { handleWarm } from './warm/route.ts'
+import type { Warmer } from './warm/warmer.ts'
+import type { FleetHotKey } from './observe/hot-set.ts'
 
 /**
  * `Authorization: Bearer <token>` (RFC 6750 §2.1). The scheme is matched case-insensitively (RFC 9110
@@ -32,8 +35,31 @@ const requireToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   await next()
 }
 
+/** Hot keys listed by the stats route. */
+export const STATS_HOT_KEYS = 20
+
+/** What the warm route needs from the worker: the warmer, and a way to send a request through the worker. */
+export interface WarmAccess {
+  warmer: Warmer
+  serve(request: Request, env: Env, ctx: Context['executionCtx']): Promise<Response>
+}
+
+/** The stats route's hot keys: the fleet's merged set when Redis answers, else this isolate's sketch. */
+async function hotKeysOf(engine: Engine): Promise<{ hotKeys: FleetHotKey[]; hotKeysScope: 'fleet' | 'isolate' }> {
+  if (engine.hotSet) {
+    try {
+      await engine.observer.mergeNow()
+      return { hotKeys: await engine.hotSet.top(STATS_HOT_KEYS), hotKeysScope: 'fleet' }
+    } catch {
+      // Redis unavailable: this isolate's own view is still worth showing.
+    }
+  }
+  const local = engine.observer.sketch?.top(STATS_HOT_KEYS) ?? []
+  return { hotKeys: local.map(({ key, count, bytes, tier }) => ({ key, count, bytes, tier })), hotKeysScope: 'isolate' }
+}
+
 /** Builds the internal sub-app for one isolate. */
-export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bindings: Env }> {
+export function internalRoutes(config: WorkerConfig, engine: Engine, warm?: WarmAccess): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
   const { tiers, stats, options } = engine
 
@@ -105,16 +131,51 @@ export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bin
     return c.json({ cleared: true }, 200, { 'cache-control': 'no-store' })
   })
 
-  app.get('/stats', (c) => {
+  app.get('/stats', async (c) => {
+    const now = options.now()
     const memory = tiers.memory?.stats()
     const gauges: Record<string, number> = memory
       ? { memory_bytes: memory.bytes, memory_peak_bytes: memory.peakBytes, memory_max_bytes: memory.maxBytes, memory_entries: memory.entries }
       : {}
-    if (c.req.query('format') === 'prometheus') {
-      return c.text(stats.prometheus(gauges), 200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' })
+    const viewAge = engine.coherence.viewAge(now)
+    const coherence = {
+      viewAgeMs: engine.purgeLog && Number.isFinite(viewAge) ? Math.max(0, Math.round(viewAge)) : null,
+      deltaMs: options.coherenceDeltaMs,
+      knownSeq: engine.coherence.window().knownSeq,
+      failing: engine.coherence.failing,
     }
+    const edgeReason = tiers.edge?.unavailableReason(now)
+    const edge = tiers.edge
+      ? {
+          available: !edgeReason,
+          ...(edgeReason ? { reason: edgeReason } : {}),
+          hits: stats.get('edge_hits'),
+          misses: stats.get('edge_misses'),
+          stores: stats.get('edge_stores'),
+          errors: stats.get('edge_errors'),
+        }
+      : null
+    const upstash = engine.upstash ? { requests: engine.upstash.requests, commands: engine.upstash.commands, errors: engine.upstash.errors } : null
+    const warming = { running: (warm?.warmer.runs.running ?? 0) > 0, runs: warm?.warmer.runs.runs ?? [] }
+    if (c.req.query('format') === 'prometheus') {
+      if (coherence.viewAgeMs !== null) gauges.purge_log_view_age_ms = coherence.viewAgeMs
+      if (edge) gauges.edge_available = edge.available ? 1 : 0
+      gauges.warm_running = warm?.warmer.runs.running ?? 0
+      const counters: Record<string, number> = upstash ? { upstash_requests: upstash.requests, upstash_commands: upstash.commands, upstash_errors: upstash.errors } : {}
+      return c.text(stats.prometheus(gauges, counters), 200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' })
+    }
+    const counters = { ...stats.snapshot(), ...(upstash ? { upstash_requests: upstash.requests, upstash_commands: upstash.commands } : {}) }
     return c.json(
-      { counters: stats.snapshot(), memory: memory ?? null, redis: tiers.redis ? { breaker: tiers.redis.breakerState() } : null },
+      {
+        counters,
+        memory: memory ?? null,
+        redis: tiers.redis ? { breaker: tiers.redis.breakerState() } : null,
+        edge,
+        upstash,
+        coherence,
+        ...(await hotKeysOf(engine)),
+        warming,
+      },
       200,
       { 'cache-control': 'no-store' }
     )
@@ -124,6 +185,13 @@ export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bin
   app.post('/purge', (c) =>
     handlePurge(c, engine.fanout, { ...config.purge, ignoreQueryParams: options.ignoreQueryParams, now: options.now })
   )
+
+  /** The signed warm route (src/warm/route.ts): a list, a sitemap or the hot set, within the run's budget. */
+  if (warm) {
+    app.post('/warm', (c) =>
+      handleWarm(c, warm.warmer, { ...config.purge, now: options.now }, (request) => warm.serve(request, c.env, c.executionCtx))
+    )
+  }
 
   app.all('*', (c) => c.json({ error: 'not found' }, 404))
   return app

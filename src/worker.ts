@@ -13,6 +13,7 @@ import { buildOriginRequest, fetchOrigin } from './origin.ts'
 import { internalRoutes } from './internal.ts'
 import { stripUnkeyedHeaders } from './policy/key.ts'
 import { offerIsolateEngine } from './isolate-engine.ts'
+import { Warmer } from './warm/warmer.ts'
 
 /** Everything the worker keeps per isolate, rebuilt only if the env object changes. */
 interface Isolate {
@@ -21,6 +22,7 @@ interface Isolate {
   engine: Engine
   cache: MiddlewareHandler
   internal: Hono<{ Bindings: Env }>
+  warmer: Warmer
 }
 
 let isolate: Isolate | undefined
@@ -34,7 +36,21 @@ function isolateFor(env: Env): Isolate {
   const engine = createEngine(config.options)
   const origin = (request: Request, signal: AbortSignal) =>
     fetchOrigin(buildOriginRequest(request, config.originUrl, stripUnkeyedHeaders), signal)
-  isolate = { env, config, engine, cache: tieredCacheWithEngine(engine, origin), internal: internalRoutes(config, engine) }
+  const warmer = new Warmer(config.warm.limits, {
+    now: config.options.now,
+    count: (name, by) => engine.stats.record(name, by),
+    fromOrigin: (url) => origin(new Request(url), AbortSignal.timeout(config.options.originTimeoutMs)),
+    hot: async (limit) => {
+      // This isolate's counts first, so its own traffic is in the fleet's set it reads.
+      if (engine.hotSet) {
+        await engine.observer.mergeNow()
+        return (await engine.hotSet.top(limit)).map((hot) => hot.key)
+      }
+      return (engine.observer.sketch?.top(limit) ?? []).map((hot) => hot.key)
+    },
+  })
+  const internal = internalRoutes(config, engine, { warmer, serve: serveThrough })
+  isolate = { env, config, engine, cache: tieredCacheWithEngine(engine, origin), internal, warmer }
   return isolate
 }
 
@@ -68,11 +84,31 @@ app.all('*', (c, next) => {
   return current.cache(c, next) as Response | Promise<Response>
 })
 
+/**
+ * A request the worker makes to itself (warming): through the whole app, so it is answered and filled
+ * exactly as a client's would be; marked so it does not count as traffic for the hot keys.
+ */
+function serveThrough(request: Request, env: Env, ctx: Parameters<typeof app.fetch>[2]): Promise<Response> {
+  isolate?.engine.observer.markInternal(request)
+  return Promise.resolve(app.fetch(request, env, ctx))
+}
+
 export default {
   fetch: app.fetch,
   /** Cron trigger: sends zone purges a 429 or the rate budget left queued (wrangler.toml [triggers]). */
-  async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-    const zone = isolateFor(env).engine.zone
+  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+    const current = isolateFor(env)
+    const zone = current.engine.zone
     if (zone) ctx.waitUntil(zone.drain().then((outcome) => console.log(`[tiercache] zone purge drain: ${JSON.stringify(outcome)}`)))
+    // Warming on its own schedule (WARM_CRON every WARM_CRON_MINUTES) from the every-minute trigger.
+    const cron = current.config.warm.cron
+    if (cron && Math.floor(controller.scheduledTime / 60_000) % cron.everyMinutes === 0) {
+      ctx.waitUntil(
+        current.warmer
+          .run(cron.request, cron.base, 'cron', (request) => serveThrough(request, env, ctx))
+          .then((receipt) => console.log(`[tiercache] warm: ${JSON.stringify(receipt)}`))
+          .catch((error: unknown) => console.error(`[tiercache] warm failed: ${(error as Error).message}`))
+      )
+    }
   },
 } satisfies ExportedHandler<Env>
