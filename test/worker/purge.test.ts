@@ -76,7 +76,7 @@ describe('signed purge webhook', () => {
     expect((await get('/public/other')).by).toBe('memory')
   })
 
-  it('a repeated purge id is answered as a duplicate that purged nothing, with the first call's receipt, and fans out nothing twice', async () => {
+  it('a repeated purge id is answered as a duplicate that purged nothing, with the first receipt, and fans out nothing twice', async () => {
     await warm('/items/purge-2')
     const first = (await (await sendPurge(worker(), { urls: ['/items/purge-2'], id: 'repeat-1' })).json()) as PurgeReceipt
     await warm('/items/purge-2')
