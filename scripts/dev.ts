@@ -102,10 +102,15 @@ try {
     ROUTES: process.env.ROUTES ?? DEV_ROUTES,
     // On the global database, hits read the replica unless UPSTASH_GLOBAL=false says otherwise.
     ...(flags.global === true ? { UPSTASH_GLOBAL: process.env.UPSTASH_GLOBAL ?? 'true' } : {}),
+    // Another key prefix keeps this stack's keys apart from others on the same Redis (tests run it so).
+    ...(process.env.REDIS_PREFIX ? { REDIS_PREFIX: process.env.REDIS_PREFIX } : {}),
   }
   const wranglerBin = path.join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
   const args = [wranglerBin, 'dev', '--ip', '127.0.0.1', '--port', String(WORKER_PORT), '--show-interactive-dev-session=false']
   for (const [key, value] of Object.entries(vars)) args.push('--var', `${key}:${value}`)
+  // Free ports and a private state folder, so a second stack (the README test) runs beside this one.
+  if (process.env.TIERCACHE_INSPECTOR_PORT) args.push('--inspector-port', process.env.TIERCACHE_INSPECTOR_PORT)
+  if (process.env.TIERCACHE_PERSIST_TO) args.push('--persist-to', process.env.TIERCACHE_PERSIST_TO)
   const wrangler = spawn(process.execPath, args, {
     cwd: projectRoot,
     stdio: ['ignore', 'inherit', 'inherit'],
