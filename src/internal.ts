@@ -2,7 +2,8 @@
  * @module Internal routes, mounted under the internal prefix (default `/__tiercache`):
  * `GET /health` (public: liveness, which tiers are on and whether any is degraded and why, no secrets), `GET /stats` (JSON, or
  * Prometheus text with `?format=prometheus`) and `POST /memory/clear`; the last two require
- * `Authorization: Bearer <INTERNAL_TOKEN>`.
+ * `Authorization: Bearer <INTERNAL_TOKEN>`. `POST /purge` and `POST /warm` are signed with the purge
+ * secrets instead (src/purge/route.ts, src/warm/route.ts).
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import type { Engine } from './engine.ts'
