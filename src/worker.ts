@@ -14,6 +14,7 @@ import { internalRoutes } from './internal.ts'
 import { stripUnkeyedHeaders } from './policy/key.ts'
 import { offerIsolateEngine } from './isolate-engine.ts'
 import { Warmer } from './warm/warmer.ts'
+import { matchRoute } from './routes.ts'
 
 /** Everything the worker keeps per isolate, rebuilt only if the env object changes. */
 interface Isolate {
@@ -40,6 +41,15 @@ function isolateFor(env: Env): Isolate {
     now: config.options.now,
     count: (name, by) => engine.stats.record(name, by),
     fromOrigin: (url) => origin(new Request(url), AbortSignal.timeout(config.options.originTimeoutMs)),
+    refuse: (url) => {
+      const { pathname } = new URL(url)
+      const { internalPrefix, routes } = config.options
+      if (pathname === internalPrefix || pathname.startsWith(`${internalPrefix}/`)) return 'an internal path'
+      const route = matchRoute(routes, pathname)
+      if (route?.bypass) return 'its route bypasses the cache'
+      if (route?.perUser) return 'a per-user route: nothing shared to warm'
+      return undefined
+    },
     hot: async (limit) => {
       // This isolate's counts first, so its own traffic is in the fleet's set it reads.
       if (engine.hotSet) {

@@ -47,6 +47,8 @@ export interface WarmDeps {
   /** Sends a request through the worker (the cache in front of the origin). */
   serve(request: Request): Promise<Response>
   now: () => number
+  /** Why `url` must not be warmed (a route that bypasses the cache, a per-user route, an internal path), if so. */
+  refuse?(url: string): string | undefined
   /** Adds to a counter of the stats route. */
   count(name: 'warm_warmed' | 'warm_already_fresh' | 'warm_failed' | 'warm_skipped_over_budget', by?: number): void
 }
@@ -90,6 +92,9 @@ export async function warm(urls: string[], run: WarmReceipt, deps: WarmDeps): Pr
     if (run.failures.length < WARM_FAILURES_LISTED) run.failures.push({ url, reason })
   }
   const one = async (url: string): Promise<void> => {
+    // Such a URL would reach the origin even when asked `only-if-cached`: outside the budget's reach.
+    const refused = deps.refuse?.(url)
+    if (refused) return fail(url, refused)
     const cached = await deps.serve(new Request(url, { headers: { 'cache-control': 'only-if-cached' } }))
     await drain(cached)
     if (cached.status !== 504 && hasParam(cached.headers.get('cache-status') ?? '', 'hit')) {

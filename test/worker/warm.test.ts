@@ -27,7 +27,9 @@ const unique = () => randomUUID().slice(0, 8)
 describe('warming by list and by sitemap', () => {
   let stack: Stack
   beforeAll(async () => {
-    stack = await startStack({ vars: { WARM_BUDGET: '50', WARM_CONCURRENCY: '3' } })
+    stack = await startStack({
+      vars: { WARM_BUDGET: '50', WARM_CONCURRENCY: '3', ROUTES: JSON.stringify([{ pattern: '/p/', perUser: { identity: 'authorization' } }, { pattern: '/slow', bypass: true }]) },
+    })
   })
   afterAll(() => stack.close())
   const worker = () => stack.workers[0]!
@@ -91,11 +93,24 @@ describe('warming by list and by sitemap', () => {
     )
   })
 
+  it('refuses URLs that would reach the origin whatever the cache holds, without asking it', async () => {
+    const before = stack.origin.stats().requests
+    const { body } = await sendWarm(worker(), { urls: ['/p/public', '/slow', '/__tiercache/stats'] })
+    expect(body).toMatchObject({ urls: 3, warmed: 0, alreadyFresh: 0, failed: 3, skippedOverBudget: 0 })
+    expect(body.failures).toEqual([
+      { url: 'http://tiercache.test/p/public', reason: 'a per-user route: nothing shared to warm' },
+      { url: 'http://tiercache.test/slow', reason: 'its route bypasses the cache' },
+      { url: 'http://tiercache.test/__tiercache/stats', reason: 'an internal path' },
+    ])
+    expect(stack.origin.stats().requests).toBe(before)
+  })
+
   it('shows the runs and their progress in stats', async () => {
     const stats = (await worker().stats()) as unknown as { warming: { running: boolean; runs: WarmReceipt[] }; counters: Record<string, number> }
     expect(stats.warming.running).toBe(false)
-    expect(stats.warming.runs.length).toBeGreaterThanOrEqual(4)
-    expect(stats.warming.runs[0]).toMatchObject({ source: 'list', warmed: 1, failed: 2 })
+    expect(stats.warming.runs.length).toBeGreaterThanOrEqual(5)
+    expect(stats.warming.runs[0]).toMatchObject({ source: 'list', warmed: 0, failed: 3 })
+    expect(stats.warming.runs[1]).toMatchObject({ source: 'list', warmed: 1, failed: 2 })
     expect(stats.counters.warm_skipped_over_budget).toBe(5)
   })
 
