@@ -45,9 +45,13 @@ export interface WarmAccess {
   serve(request: Request, env: Env, ctx: Context['executionCtx']): Promise<Response>
 }
 
-/** The stats route's hot keys: the fleet's merged set when Redis answers, else this isolate's sketch. */
-async function hotKeysOf(engine: Engine): Promise<{ hotKeys: FleetHotKey[]; hotKeysScope: 'fleet' | 'isolate' }> {
-  if (engine.hotSet) {
+/**
+ * The stats route's hot keys: this isolate's sketch (no I/O, so polling the stats costs Upstash nothing), or
+ * with `fleet` the fleet's merged set — this isolate's counts merged first, then read: two Upstash requests —
+ * falling back to the isolate's when Redis does not answer.
+ */
+async function hotKeysOf(engine: Engine, fleet: boolean): Promise<{ hotKeys: FleetHotKey[]; hotKeysScope: 'fleet' | 'isolate' }> {
+  if (fleet && engine.hotSet) {
     try {
       await engine.observer.mergeNow()
       return { hotKeys: await engine.hotSet.top(STATS_HOT_KEYS), hotKeysScope: 'fleet' }
@@ -157,8 +161,8 @@ export function internalRoutes(config: WorkerConfig, engine: Engine, warm?: Warm
         }
       : null
     const warming = { running: (warm?.warmer.runs.running ?? 0) > 0, runs: warm?.warmer.runs.runs ?? [] }
-    // Hot keys first (a merge and a read, with Redis): the Upstash counts below then include them.
-    const hot = c.req.query('format') === 'prometheus' ? undefined : await hotKeysOf(engine)
+    // Hot keys first (with `?hotKeys=fleet`, a merge and a read): the Upstash counts below then include them.
+    const hot = c.req.query('format') === 'prometheus' ? undefined : await hotKeysOf(engine, c.req.query('hotKeys') === 'fleet')
     const upstash = engine.upstash ? { requests: engine.upstash.requests, commands: engine.upstash.commands, errors: engine.upstash.errors } : null
     if (!hot) {
       if (coherence.viewAgeMs !== null) gauges.purge_log_view_age_ms = coherence.viewAgeMs

@@ -46,9 +46,17 @@ describe('stats: edge, Upstash, coherence and hot keys', () => {
     stack.upstash.resetStats()
     for (let i = 0; i < 50; i++) expect(await get(path)).toBe('memory')
     expect(stack.upstash.stats().requests).toBe(0)
-    // …and yet every one of them was counted (the stats call merges and reads them back).
-    const { hotKeys } = await stats()
+    // …and yet every one of them was counted; reading the stats costs no Upstash request either.
+    const { hotKeys, hotKeysScope } = await stats()
+    expect(stack.upstash.stats().requests).toBe(0)
+    expect(hotKeysScope).toBe('isolate')
     expect(hotKeys.find((k) => k.key === cacheKeyOf(path))).toMatchObject({ count: 51, tier: 'memory' })
+    // The fleet's set, on request: this isolate's counts merged (one request), then read (one more).
+    const res = await worker().fetch('/__tiercache/stats?hotKeys=fleet', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })
+    const fleet = (await res.json()) as Stats
+    expect(fleet.hotKeysScope).toBe('fleet')
+    expect(fleet.hotKeys.find((k) => k.key === cacheKeyOf(path))).toMatchObject({ count: 51, tier: 'memory' })
+    expect(stack.upstash.stats().requests).toBe(2)
   })
 
   it('reports the edge tier, the Upstash traffic the server saw, and the purge-log view', async () => {
@@ -76,11 +84,11 @@ describe('stats: edge, Upstash, coherence and hot keys', () => {
     expect(after.edge!.misses - before.edge!.misses).toBe(2)
     expect(after.edge!.stores - before.edge!.stores).toBe(2)
     expect(after.counters.edge_hits).toBe(after.edge!.hits)
-    // What the isolate counted is exactly what the server received, requests and commands (the stats
-    // call's own merge and read included: the route counts after making them).
+    // What the isolate counted is exactly what the server received, requests and commands.
     expect(after.upstash!.requests - before.upstash!.requests).toBe(server.requests - serverBefore.requests)
     expect(after.upstash!.commands - before.upstash!.commands).toBe(server.commands - serverBefore.commands)
-    expect(server.requests - serverBefore.requests).toBeGreaterThanOrEqual(4)
+    // Lookup + fill for the miss, nothing for the edge hit, one lookup for the Redis hit.
+    expect(server.requests - serverBefore.requests).toBe(3)
     expect(after.upstash!.errors).toBe(0)
     expect(after.counters.upstash_commands).toBe(after.upstash!.commands)
     expect(after.coherence).toMatchObject({ deltaMs: 3_600_000, failing: false })

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cacheKeyOf, redisHolds, sendPurge, servedBy, startStack, eventually, TEST_PURGE_SECRET, type Stack, type WorkerProcess } from '../support/stack.ts'
+import { cacheKeyOf, redisHolds, sendPurge, servedBy, startStack, eventually, TEST_INTERNAL_TOKEN, TEST_PURGE_SECRET, type Stack, type WorkerProcess } from '../support/stack.ts'
 import { signPurge } from '../../src/purge/signature.ts'
 import type { WarmReceipt } from '../../src/warm/run.ts'
 
@@ -178,7 +178,8 @@ describe('warming the hot set', () => {
     }
     expect(stack.origin.stats().requests).toBe(3)
     // The warm's own requests did not count as traffic: the fleet's counts are the users' (6+1, 4+1, 3+1).
-    const stats = (await worker().stats()) as unknown as { hotKeys: Array<{ key: string; count: number; tier: string }>; hotKeysScope: string }
+    const res = await worker().fetch('/__tiercache/stats?hotKeys=fleet', { headers: { authorization: `Bearer ${TEST_INTERNAL_TOKEN}` } })
+    const stats = (await res.json()) as { hotKeys: Array<{ key: string; count: number; tier: string }>; hotKeysScope: string }
     expect(stats.hotKeysScope).toBe('fleet')
     expect(stats.hotKeys.slice(0, 3).map(({ key, count }) => ({ key, count }))).toEqual([
       { key: cacheKeyOf(hot[0]!), count: 7 },
