@@ -51,10 +51,15 @@ function isolateFor(env: Env): Isolate {
       return undefined
     },
     hot: async (limit) => {
-      // This isolate's counts first, so its own traffic is in the fleet's set it reads.
+      // This isolate's counts first, so its own traffic is in the fleet's set it reads; without Redis (or
+      // while it fails) this isolate's own hot keys are what there is.
       if (engine.hotSet) {
-        await engine.observer.mergeNow()
-        return (await engine.hotSet.top(limit)).map((hot) => hot.key)
+        try {
+          await engine.observer.mergeNow()
+          return (await engine.hotSet.top(limit)).map((hot) => hot.key)
+        } catch (error) {
+          console.warn(`[tiercache] warm: the fleet's hot set is unavailable, warming this isolate's (${(error as Error).message})`)
+        }
       }
       return (engine.observer.sketch?.top(limit) ?? []).map((hot) => hot.key)
     },

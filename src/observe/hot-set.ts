@@ -73,18 +73,25 @@ export class HotSet {
     this.#keys = [`${prefix}hot`, `${prefix}hot:meta`]
   }
 
-  /** Merges what `sketch` counted since its last merge. No request when nothing was counted. */
+  /**
+   * Merges what `sketch` counted since its last merge. No request when nothing was counted, or while the
+   * breaker is not closed (the counts wait for the next merge). Best effort: a failure loses these counts,
+   * and it is neither a Redis error `/health` reports nor a breaker trial — those belong to the request
+   * path, and a background merge must not keep `/health` degraded after Redis recovered.
+   */
   async merge(sketch: HotKeys): Promise<void> {
+    if (!sketch.hasUnsent || this.#health.breakerState() !== 'closed') return
     const counts = sketch.takeUnsent()
-    if (counts.length === 0) return
     const args: string[] = [String(FLEET_HOT_KEYS), String(HOT_SET_TTL_MS)]
     for (const { key, count, bytes, tier } of counts) args.push(key, String(count), `${bytes} ${tier}`)
-    await this.#health.call('hot keys merge', () => this.#merge.run(this.#client, this.#keys, args))
+    await this.#merge.run(this.#client, this.#keys, args)
   }
 
   /** The `limit` hottest keys of the fleet, hottest first. */
   async top(limit: number): Promise<FleetHotKey[]> {
-    const flat = await this.#health.call('hot keys read', () => this.#read.run<string[], unknown[]>(this.#client, this.#keys, [String(limit)]))
+    // Operator reads (stats, warming), outside the request path's error record and breaker, as merges are.
+    if (this.#health.breakerState() !== 'closed') throw new Error('the Redis breaker is open')
+    const flat = await this.#read.run<string[], unknown[]>(this.#client, this.#keys, [String(limit)])
     const out: FleetHotKey[] = []
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const [bytes, tier] = String(flat[i + 2]).split(' ')
