@@ -70,7 +70,7 @@ export function createEngine(options: ResolvedOptions): Engine {
     // reads alike, and /health sees the errors of both.
     const health = new RedisHealth({ ...options.redis, now: options.now })
     // Upstash Global: hits read the nearest replica through a client that sends no sync token (redis-replica.ts).
-    const replica = options.redis.global ? new ReplicaReader(createRedisClient({ ...options.redis, readYourWrites: false })) : undefined
+    const replica = options.redis.global ? new ReplicaReader(createRedisClient({ ...options.redis, readYourWrites: false }, upstash)) : undefined
     tiers.redis = new RedisTier(redisClient, { ...options.redis, now: options.now, health, ...(replica ? { replica } : {}) })
     purgeLog = new PurgeLog(redisClient, options.redis.prefix, health)
     if (options.hotKeys) hotSet = new HotSet(redisClient, options.redis.prefix, health)
