@@ -12,6 +12,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { Miniflare } from 'miniflare'
 import { inject } from 'vitest'
 import { bundleDir, projectRoot } from '../../scripts/build-worker.ts'
 
@@ -138,4 +139,23 @@ export async function wranglerConfig(dir: string): Promise<{ vars: Record<string
   for (const [name, value] of Object.entries(config.vars)) vars[name] = typeof value === 'string' ? value : JSON.stringify(value)
   if (!config.compatibility_date) throw new Error(`${file} in ${dir} has no compatibility_date`)
   return { vars, compatibilityDate: config.compatibility_date }
+}
+
+/** An example worker running in workerd. */
+export interface ExampleWorker {
+  mf: Miniflare
+  fetch(path: string, init?: RequestInit): Promise<Response>
+  dispose(): Promise<void>
+}
+
+/** Runs a bundled example in workerd (Miniflare) with `bindings` (its vars plus the test's overrides). */
+export async function startExampleWorker(script: string, compatibilityDate: string, bindings: Record<string, string>): Promise<ExampleWorker> {
+  // Module names are relative to modulesRoot, and the bundle lives in a temporary directory.
+  const mf = new Miniflare({ host: '127.0.0.1', port: 0, modules: true, scriptPath: script, modulesRoot: path.dirname(script), compatibilityDate, bindings })
+  await mf.ready
+  return {
+    mf,
+    fetch: (p, init) => mf.dispatchFetch(`http://example.test${p}`, init as never) as unknown as Promise<Response>,
+    dispose: () => mf.dispose(),
+  }
 }
