@@ -1,43 +1,19 @@
 /**
- * The npm package as a user gets it: `npm pack` (whose `prepack` runs `npm run build`) once per test run,
- * and the examples installed from that tarball into temporary copies, bundled by wrangler the way
- * `wrangler deploy` bundles them, ready for Miniflare.
- *
- * The examples' runtime dependencies (tiercache from the tarball, hono) are installed with npm from its
- * cache (`--prefer-offline`); their dev tools (wrangler, TypeScript, workers types) are this project's own,
- * so the install stays small.
+ * The npm package in tests: packed once per test run (scripts/lib/examples.ts does the packing, installing
+ * and bundling), and bundled examples started in workerd.
  */
-import { execFile } from 'node:child_process'
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { Miniflare } from 'miniflare'
 import { inject } from 'vitest'
 import { bundleDir, projectRoot } from '../../scripts/build-worker.ts'
+import { exec, exists, pack, packageName } from '../../scripts/lib/examples.ts'
 
-const run = promisify(execFile)
-
-const packageJson = JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8')) as { name: string; version: string }
-/** The tarball's file name, as `npm pack` names it. */
-export const tarballName = `${packageJson.name}-${packageJson.version}.tgz`
-
-/** Runs a command, failing with its output when it exits non-zero. */
-async function exec(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  try {
-    const { stdout, stderr } = await run(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 })
-    return `${stdout}${stderr}`
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`${file} ${args.join(' ')} failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`)
-  }
-}
-
-const exists = (file: string) => stat(file).then(() => true, () => false)
+export { installExample, wranglerBuild, wranglerConfig, type InstalledExample } from '../../scripts/lib/examples.ts'
 
 /**
- * Packs the project once per test run (test files run in several processes: the first to take the lock
- * packs, the others wait for its result) and returns the tarball's path.
+ * Packs the project once per test run and returns the tarball's path. Test files run in several processes:
+ * the first to take the lock packs, the others wait for its result.
  */
 export async function packedTarball(): Promise<string> {
   const dir = path.join(bundleDir, 'pack', inject('runId'))
@@ -56,9 +32,7 @@ export async function packedTarball(): Promise<string> {
     return result.tarball!
   }
   try {
-    await exec('npm', ['pack', '--pack-destination', dir, '--no-audit', '--no-fund'], projectRoot)
-    const tarball = path.join(dir, tarballName)
-    if (!(await exists(tarball))) throw new Error(`npm pack wrote no ${tarballName} into ${dir}`)
+    const tarball = await pack(dir)
     await writeFile(done, JSON.stringify({ tarball }))
     return tarball
   } catch (error) {
@@ -74,71 +48,10 @@ export async function tarballFiles(tarball: string): Promise<string[]> {
 
 /** Unpacks a tarball into `<dir>/node_modules/<name>`, the way npm lays it out, and returns that path. */
 export async function unpackInto(tarball: string, dir: string): Promise<string> {
-  const target = path.join(dir, 'node_modules', packageJson.name)
+  const target = path.join(dir, 'node_modules', packageName)
   await mkdir(target, { recursive: true })
   await exec('tar', ['-xzf', tarball, '-C', target, '--strip-components=1'], projectRoot)
   return target
-}
-
-/** A copy of an example with tiercache installed from the tarball. */
-export interface InstalledExample {
-  dir: string
-  remove(): Promise<void>
-}
-
-/**
- * Copies `examples/<name>` (without anything installed or built) to a temporary directory and runs
- * `npm install <tarball>` there, as a user following the README would (runtime dependencies only).
- */
-export async function installExample(name: string, tarball: string): Promise<InstalledExample> {
-  const source = path.join(projectRoot, 'examples', name)
-  const dir = await mkdtemp(path.join(tmpdir(), `tiercache-example-${name}-`))
-  const skip = new Set(['node_modules', '.wrangler', 'out', 'dist', 'package-lock.json', '.dev.vars'])
-  for (const entry of await readdir(source)) {
-    if (!skip.has(entry)) await cp(path.join(source, entry), path.join(dir, entry), { recursive: true })
-  }
-  await exec('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev', tarball], dir)
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
-}
-
-/** What `wrangler deploy --dry-run` reports and writes. */
-export interface WranglerBuild {
-  /** The bundled worker module. */
-  script: string
-  /** `Total Upload: … KiB / gzip: … KiB`, in KiB as wrangler prints them. */
-  totalKiB: number
-  gzipKiB: number
-}
-
-/** Bundles an installed example with this project's wrangler: `wrangler deploy --dry-run --outdir`. */
-export async function wranglerBuild(dir: string, options: { minify?: boolean } = {}): Promise<WranglerBuild> {
-  const outdir = path.join(dir, options.minify ? 'out-min' : 'out')
-  const output = await exec(
-    process.execPath,
-    [path.join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir, ...(options.minify ? ['--minify'] : [])],
-    dir,
-    { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }
-  )
-  const size = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(output)
-  if (!size) throw new Error(`wrangler printed no upload size:\n${output}`)
-  const scripts = (await readdir(outdir)).filter((f) => f.endsWith('.js'))
-  if (scripts.length !== 1) throw new Error(`expected one bundled module in ${outdir}, found ${scripts.join(', ')}`)
-  return { script: path.join(outdir, scripts[0]!), totalKiB: Number(size[1]), gzipKiB: Number(size[2]) }
-}
-
-/**
- * The example's wrangler config as wrangler itself reads it (TOML or JSONC): its vars and compatibility
- * date, which a test passes to Miniflare the way `wrangler dev` would, overriding what only exists here
- * (local Redis, demo origin, secrets) like `wrangler dev --var`.
- */
-export async function wranglerConfig(dir: string): Promise<{ vars: Record<string, string>; compatibilityDate: string }> {
-  const { unstable_readConfig } = await import('wrangler')
-  const file = (await exists(path.join(dir, 'wrangler.toml'))) ? 'wrangler.toml' : 'wrangler.jsonc'
-  const config = unstable_readConfig({ config: path.join(dir, file) }, { hideWarnings: true })
-  const vars: Record<string, string> = {}
-  for (const [name, value] of Object.entries(config.vars)) vars[name] = typeof value === 'string' ? value : JSON.stringify(value)
-  if (!config.compatibility_date) throw new Error(`${file} in ${dir} has no compatibility_date`)
-  return { vars, compatibilityDate: config.compatibility_date }
 }
 
 /** An example worker running in workerd. */

@@ -2,7 +2,6 @@ import { Hono } from 'hono'
 import { tieredCache } from 'tiercache'
 import { dataCache } from 'tiercache/data'
 
-// #region readme
 type Bindings = {
   UPSTASH_REDIS_REST_URL: string
   UPSTASH_REDIS_REST_TOKEN: string
@@ -33,7 +32,6 @@ app.get('/items/:id', async (c) => {
   const item = await dataCache(c).getOrSet(`item:${id}`, () => loadItem(c.env.ITEMS_API_URL, id), { ttl: 60, tags: ['items'] })
   return c.json(item)
 })
-// #endregion readme
 
 /** The expensive call worth caching: a database's HTTP API, a third-party service. */
 async function loadItem(apiUrl: string, id: string): Promise<Item> {
