@@ -8,10 +8,12 @@
  * webhook to a tiercache worker (the package's stand-alone worker, from the same install) sharing the
  * key prefix, which records it in the purge log; the app's isolate reads that log at most once per δ.
  */
+import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildWorker, projectRoot } from '../../scripts/build-worker.ts'
+import { exec } from '../../scripts/lib/examples.ts'
 import { cacheStatus, eventually, servedBy, startStack, TEST_TOKEN, type Stack } from '../support/stack.ts'
 import {
   installExample,
@@ -68,6 +70,31 @@ describe('examples/hono-app (installed from the tarball, bundled by wrangler, in
     })
     expect(res.status, await res.text()).toBe(200)
   }
+
+  it('type-checks with its own tsconfig against the declarations in the tarball', async () => {
+    // The template's dev dependency, from this project (the test installs runtime dependencies only).
+    await mkdir(path.join(example.dir, 'node_modules', '@cloudflare'), { recursive: true })
+    await symlink(path.join(projectRoot, 'node_modules', '@cloudflare', 'workers-types'), path.join(example.dir, 'node_modules', '@cloudflare', 'workers-types'))
+    // Misuse the types must catch: were the declarations missing or `any`, these directives would be unused errors.
+    await writeFile(
+      path.join(example.dir, 'src', 'misuse.ts'),
+      [
+        "import { tieredCache } from 'tiercache'",
+        "import { dataCache } from 'tiercache/data'",
+        '// @ts-expect-error: a Redis URL is a string',
+        'tieredCache({ redis: { url: 1, token: "t" } })',
+        'export const count = async (c: Parameters<typeof dataCache>[0]) => {',
+        '  const n = await dataCache(c).getOrSet("k", async () => 42, { ttl: 1 })',
+        '  // @ts-expect-error: getOrSet infers number from the loader',
+        '  const s: string = n',
+        '  return s',
+        '}',
+        '',
+      ].join('\n')
+    )
+    const tsc = path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc')
+    await exec(process.execPath, [tsc, '-p', path.join(example.dir, 'tsconfig.json'), '--noEmit'], example.dir)
+  })
 
   it('the middleware route: a miss, then a hit from memory with the same body', async () => {
     const first = await get('/api/hello')
