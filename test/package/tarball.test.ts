@@ -3,13 +3,14 @@
  * present with its types, declarations that resolve without `.ts` sources, and modules that load.
  */
 import { build } from 'esbuild'
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { projectRoot } from '../../scripts/build-worker.ts'
 import { computeSignature } from '../../src/purge/signature.ts'
+import { exec } from '../../scripts/lib/examples.ts'
 import { packedTarball, tarballFiles, unpackInto } from '../support/package.ts'
 
 type ExportTarget = { types: string; import: string }
@@ -37,6 +38,11 @@ describe('the npm package (npm pack)', () => {
     temp = await mkdtemp(path.join(tmpdir(), 'tiercache-tarball-'))
     unpacked = await unpackInto(tarball, temp)
     manifest = JSON.parse(await readFile(path.join(unpacked, 'package.json'), 'utf8')) as PackedManifest
+    // A user's project around it: ESM, with the package's dependencies and the workers types (this project's).
+    await writeFile(path.join(temp, 'package.json'), '{ "type": "module" }')
+    for (const dep of ['hono', '@upstash', 'cloudflare', 'uncrypto', '@cloudflare']) {
+      await symlink(path.join(projectRoot, 'node_modules', dep), path.join(temp, 'node_modules', dep))
+    }
   }, 240_000)
   afterAll(() => rm(temp, { recursive: true, force: true }))
 
@@ -86,6 +92,29 @@ describe('the npm package (npm pack)', () => {
     expect(index).toContain("from \"./middleware.js\"")
   })
 
+  it('its types resolve for every entry point under moduleResolution bundler, nodenext and node10 (typesVersions)', async () => {
+    await writeFile(
+      path.join(temp, 'use.ts'),
+      [
+        "import { tieredCache, ConfigError } from 'tiercache'",
+        "import { signPurge } from 'tiercache/purge'",
+        "import { computeSignature } from 'tiercache/purge/signature'",
+        "import worker from 'tiercache/worker'",
+        "import { dataCache } from 'tiercache/data'",
+        'export const used = [tieredCache, ConfigError, computeSignature, worker.fetch, dataCache]',
+        '// @ts-expect-error: the declarations are real, not any',
+        'export const wrong: number = signPurge',
+        '',
+      ].join('\n')
+    )
+    const tsc = path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc')
+    // The declarations themselves are checked once (no skipLibCheck); then only how each resolution finds them.
+    for (const [module, resolution, skipLibCheck] of [['esnext', 'bundler', false], ['nodenext', 'nodenext', true], ['esnext', 'node10', true]] as const) {
+      const args = [tsc, '--noEmit', '--strict', '--target', 'es2022', '--lib', 'es2023', '--types', '@cloudflare/workers-types', '--module', module, '--moduleResolution', resolution, ...(skipLibCheck ? ['--skipLibCheck'] : []), 'use.ts']
+      await exec(process.execPath, args, temp)
+    }
+  })
+
   it('source maps carry the sources, which the tarball does not', async () => {
     const map = JSON.parse(await readFile(path.join(unpacked, 'dist/purge/signature.js.map'), 'utf8')) as { sourcesContent?: string[] }
     expect(map.sourcesContent?.[0]).toBe(await readFile(path.join(projectRoot, 'src/purge/signature.ts'), 'utf8'))
@@ -98,9 +127,6 @@ describe('the npm package (npm pack)', () => {
   })
 
   it('a user bundle importing only the purge helper pulls in neither hono nor the Redis client (sideEffects: false)', async () => {
-    for (const dep of ['hono', '@upstash', 'cloudflare', 'uncrypto']) {
-      await symlink(path.join(projectRoot, 'node_modules', dep), path.join(temp, 'node_modules', dep)).catch(() => {})
-    }
     const bundle = async (code: string) => {
       const result = await build({
         stdin: { contents: code, resolveDir: temp, loader: 'ts' },
