@@ -94,7 +94,7 @@ describe('examples/hono-app (installed from the tarball, bundled by wrangler, in
     )
     const tsc = path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc')
     await exec(process.execPath, [tsc, '-p', path.join(example.dir, 'tsconfig.json'), '--noEmit'], example.dir)
-  })
+  }, 180_000)
 
   it('the middleware route: a miss, then a hit from memory with the same body', async () => {
     const first = await get('/api/hello')

@@ -113,7 +113,7 @@ describe('the npm package (npm pack)', () => {
       const args = [tsc, '--noEmit', '--strict', '--target', 'es2022', '--lib', 'es2023', '--types', '@cloudflare/workers-types', '--module', module, '--moduleResolution', resolution, ...(skipLibCheck ? ['--skipLibCheck'] : []), 'use.ts']
       await exec(process.execPath, args, temp)
     }
-  })
+  }, 180_000)
 
   it('source maps carry the sources, which the tarball does not', async () => {
     const map = JSON.parse(await readFile(path.join(unpacked, 'dist/purge/signature.js.map'), 'utf8')) as { sourcesContent?: string[] }
