@@ -118,6 +118,13 @@ describe('examples/hono-app (installed from the tarball, bundled by wrangler, in
     expect(loaderCalls('1') - before).toBe(1)
   })
 
+  it('a missing item is answered 404 and its "not found" cached: the loader runs once', async () => {
+    const first = await get('/items/missing')
+    const second = await get('/items/missing')
+    expect([first.res.status, second.res.status]).toEqual([404, 404])
+    expect(loaderCalls('missing')).toBe(1)
+  })
+
   it('a signed purge by tag makes the next request miss, for HTTP entries and data entries alike', async () => {
     const hello = await get('/api/hello')
     expect(servedBy(hello.res)).toBe('memory')

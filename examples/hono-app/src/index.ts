@@ -30,12 +30,13 @@ app.get('/api/hello', (c) => c.json({ message: 'Hello Hono!', at: new Date().toI
 app.get('/items/:id', async (c) => {
   const id = c.req.param('id')
   const item = await dataCache(c).getOrSet(`item:${id}`, () => loadItem(c.env.ITEMS_API_URL, id), { ttl: 60, tags: ['items'] })
-  return c.json(item)
+  return item ? c.json(item) : c.notFound() // loadItem found nothing: that is cached too, for 5 s
 })
 
 /** The expensive call worth caching: a database's HTTP API, a third-party service. */
-async function loadItem(apiUrl: string, id: string): Promise<Item> {
+async function loadItem(apiUrl: string, id: string): Promise<Item | undefined> {
   const res = await fetch(new URL(`/items/${encodeURIComponent(id)}`, apiUrl))
+  if (res.status === 404) return undefined
   if (!res.ok) throw new Error(`items API answered ${res.status} for item ${id}`)
   return (await res.json()) as Item
 }
