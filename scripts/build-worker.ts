@@ -1,13 +1,16 @@
 /**
- * Bundles `src/worker.ts` into `dist/worker.js` with esbuild, the way `wrangler deploy` would, so that
- * Miniflare-based tests and the benchmark run the exact artefact that ships.
+ * Bundles `src/worker.ts` into `build/worker.js` with esbuild, the way `wrangler deploy` would, so that
+ * Miniflare-based tests and the benchmark run the exact artefact that ships (`npm run build:worker`).
+ * Bundles go to `build/`, never `dist/`: `dist/` is the npm package (`npm run build`, scripts/build-package.ts).
  */
 import { build } from 'esbuild'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-export const workerBundlePath = path.join(projectRoot, 'dist', 'worker.js')
+/** Where worker bundles for tests, the benchmark and coverage go (git-ignored, never packed). */
+export const bundleDir = path.join(projectRoot, 'build')
+export const workerBundlePath = path.join(bundleDir, 'worker.js')
 
 /** Builds the worker bundle and returns its path. */
 export async function buildWorker(entry = 'src/worker.ts', outfile = workerBundlePath): Promise<string> {

@@ -5,7 +5,9 @@
  * Ctrl-C stops every child this process started, and nothing else.
  *
  * To use a real Upstash database instead of the local one, export UPSTASH_REDIS_REST_URL and
- * UPSTASH_REDIS_REST_TOKEN before running it.
+ * UPSTASH_REDIS_REST_TOKEN before running it. INTERNAL_TOKEN and PURGE_SECRET come from the environment,
+ * else `.dev.vars`, else dev defaults (scripts/lib/dev-settings.ts); they are printed with ready-to-paste
+ * commands once the worker is up.
  *
  * `npm run dev -- --global [--primary-latency-ms 80] [--replica-latency-ms 3] [--replication-lag-ms 500]`
  * runs a local Upstash Global database instead: a primary and a read replica of its own (README "Upstash
@@ -19,19 +21,14 @@ import { ensureRedisOrExit } from './lib/redis-process.ts'
 import { startUpstashLocal, type UpstashLocal } from './upstash-local/server.ts'
 import { startDemoOrigin, type DemoOrigin } from './demo-origin/server.ts'
 import { projectRoot } from './build-worker.ts'
+import { devGuide, devSecrets, DEV_ROUTES } from './lib/dev-settings.ts'
 
 const WORKER_PORT = Number(process.env.TIERCACHE_PORT ?? 8787)
 const ORIGIN_PORT = Number(process.env.DEMO_ORIGIN_PORT ?? 8788)
 const UPSTASH_PORT = Number(process.env.UPSTASH_LOCAL_PORT ?? 8079)
+/** The local Upstash-compatible server's token. */
 const DEV_TOKEN = 'tiercache-dev-token'
-/** Route rules for the demo origin's personalised pages (README "Per-user and per-cohort caching"). */
-const DEV_ROUTES = JSON.stringify([
-  { pattern: '/p/', perUser: { identity: 'authorization' } },
-  { pattern: '/cohort/country', cohort: { headers: ['cf-ipcountry'] } },
-  { pattern: '/cohort/ab', cohort: { cookies: ['ab'] } },
-])
-
-const DEV_PURGE_SECRET = 'tiercache-dev-purge-secret'
+const secrets = devSecrets(process.env, projectRoot)
 
 /** `--global` and its knobs (ms); anything else on the command line is an error. */
 const { values: flags } = parseArgs({
@@ -90,7 +87,7 @@ try {
   const origin: DemoOrigin = await startDemoOrigin({
     port: ORIGIN_PORT,
     purgeUrl: `http://127.0.0.1:${WORKER_PORT}/__tiercache/purge`,
-    purgeSecret: DEV_PURGE_SECRET,
+    purgeSecret: secrets.purgeSecret,
   })
   cleanups.push(() => origin.close())
   console.log(`demo origin      ${origin.url}   control: ${origin.url}/__origin/stats`)
@@ -99,15 +96,21 @@ try {
     ORIGIN_URL: origin.url,
     UPSTASH_REDIS_REST_URL: upstashUrl,
     UPSTASH_REDIS_REST_TOKEN: upstashToken,
-    PURGE_SECRET: DEV_PURGE_SECRET,
+    PURGE_SECRET: secrets.purgeSecret,
+    INTERNAL_TOKEN: secrets.internalToken,
     // The demo origin's per-user pages (/p/*) and per-cohort pages (/cohort/*), cached per user and cohort.
     ROUTES: process.env.ROUTES ?? DEV_ROUTES,
     // On the global database, hits read the replica unless UPSTASH_GLOBAL=false says otherwise.
     ...(flags.global === true ? { UPSTASH_GLOBAL: process.env.UPSTASH_GLOBAL ?? 'true' } : {}),
+    // Another key prefix keeps this stack's keys apart from others on the same Redis (tests run it so).
+    ...(process.env.REDIS_PREFIX ? { REDIS_PREFIX: process.env.REDIS_PREFIX } : {}),
   }
   const wranglerBin = path.join(projectRoot, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
   const args = [wranglerBin, 'dev', '--ip', '127.0.0.1', '--port', String(WORKER_PORT), '--show-interactive-dev-session=false']
   for (const [key, value] of Object.entries(vars)) args.push('--var', `${key}:${value}`)
+  // Free ports and a private state folder, so a second stack (the README test) runs beside this one.
+  if (process.env.TIERCACHE_INSPECTOR_PORT) args.push('--inspector-port', process.env.TIERCACHE_INSPECTOR_PORT)
+  if (process.env.TIERCACHE_PERSIST_TO) args.push('--persist-to', process.env.TIERCACHE_PERSIST_TO)
   const wrangler = spawn(process.execPath, args, {
     cwd: projectRoot,
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -130,6 +133,7 @@ try {
   })
   console.log(`worker           http://127.0.0.1:${WORKER_PORT}   try: curl -i http://127.0.0.1:${WORKER_PORT}/public/1`)
   console.log(`health           http://127.0.0.1:${WORKER_PORT}/__tiercache/health`)
+  console.log(devGuide(`http://127.0.0.1:${WORKER_PORT}`, secrets))
   console.log('Ctrl-C stops everything.')
 } catch (error) {
   console.error(error)

@@ -17,6 +17,10 @@ import { ColoView } from './coherence/colo-view.ts'
 import { recordsMatcher } from './coherence/purge-record.ts'
 import { ZonePurger } from './purge/cloudflare.ts'
 import { PurgeFanout } from './purge/fanout.ts'
+import { HotKeys } from './observe/hot-keys.ts'
+import { HotSet } from './observe/hot-set.ts'
+import { RequestObserver } from './observe/request-observer.ts'
+import { UpstashUsage } from './observe/upstash-usage.ts'
 
 /** Edge bodies up to this size are always read whole: streaming only pays for large ones. */
 const STREAM_FLOOR_BYTES = 1024 * 1024
@@ -34,6 +38,12 @@ export interface Engine {
   fanout: PurgeFanout
   /** Cloudflare zone purge, when configured. */
   zone: ZonePurger | undefined
+  /** Hot keys, edge counters and Analytics Engine points, per answered request. */
+  observer: RequestObserver
+  /** The fleet's hot set in Redis, when the Redis tier and hot keys are on. */
+  hotSet: HotSet | undefined
+  /** What this isolate sent to Upstash, when the Redis tier is on. */
+  upstash: UpstashUsage | undefined
 }
 
 /** Creates an engine. Cheap: no I/O happens until the first lookup. */
@@ -51,15 +61,19 @@ export function createEngine(options: ResolvedOptions): Engine {
   }
   let purgeLog: PurgeLog | undefined
   let redisClient: ReturnType<typeof createRedisClient> | undefined
+  let upstash: UpstashUsage | undefined
+  let hotSet: HotSet | undefined
   if (options.redis) {
-    redisClient = createRedisClient(options.redis)
+    upstash = new UpstashUsage()
+    redisClient = createRedisClient(options.redis, upstash)
     // One breaker and error record per database: a hanging Redis is skipped by tier calls and purge-log
     // reads alike, and /health sees the errors of both.
     const health = new RedisHealth({ ...options.redis, now: options.now })
     // Upstash Global: hits read the nearest replica through a client that sends no sync token (redis-replica.ts).
-    const replica = options.redis.global ? new ReplicaReader(createRedisClient({ ...options.redis, readYourWrites: false })) : undefined
+    const replica = options.redis.global ? new ReplicaReader(createRedisClient({ ...options.redis, readYourWrites: false }, upstash)) : undefined
     tiers.redis = new RedisTier(redisClient, { ...options.redis, now: options.now, health, ...(replica ? { replica } : {}) })
     purgeLog = new PurgeLog(redisClient, options.redis.prefix, health)
+    if (options.hotKeys) hotSet = new HotSet(redisClient, options.redis.prefix, health)
   }
   const memory = tiers.memory
   const stats = new Stats(options.now())
@@ -105,6 +119,7 @@ export function createEngine(options: ResolvedOptions): Engine {
     deltaMs: options.coherenceDeltaMs,
     now: options.now,
   })
-  const stack = new CacheStack(options, tiers, stats, coherence, fanout)
-  return { options, tiers, stats, coherence, purgeLog, fanout, zone, stack }
+  const observer = new RequestObserver(options, stats, options.hotKeys ? new HotKeys(options.hotKeys.size) : undefined, hotSet)
+  const stack = new CacheStack(options, tiers, stats, coherence, fanout, observer)
+  return { options, tiers, stats, coherence, purgeLog, fanout, zone, stack, observer, hotSet, upstash }
 }

@@ -3,7 +3,9 @@
  * into {@link TieredCacheOptions} once per isolate. Every variable is documented in the README table.
  */
 import { ConfigError } from './errors.ts'
-import { resolveOptions, validateHttpUrl, type ResolvedOptions, type RouteRule, type TieredCacheOptions } from './options.ts'
+import { resolveOptions, validateHttpUrl, type AnalyticsDataset, type ResolvedOptions, type RouteRule, type TieredCacheOptions } from './options.ts'
+import { parseWarmBody, type WarmRequest } from './warm/request.ts'
+import type { WarmLimits } from './warm/warmer.ts'
 
 /** Bindings and vars of the deployable worker (`wrangler.toml` [vars] + `wrangler secret put`). */
 export interface Env {
@@ -58,6 +60,26 @@ export interface Env {
   CF_PURGE_BURST?: string
   /** Named edge cache, or `off` to disable the edge tier. @default 'default' */
   EDGE_CACHE?: string
+  /** Most origin fetches one warming run may cause. @default 100 */
+  WARM_BUDGET?: string
+  /** URLs a warming run has in flight at once. @default 4 */
+  WARM_CONCURRENCY?: string
+  /** What the cron trigger warms: a warm request body (`{"hot":true}`, `{"sitemap":"/sitemap.xml"}`, `{"urls":[...]}`). @default unset (no cron warming) */
+  WARM_CRON?: string
+  /** The cron trigger warms every this many minutes. @default 15 */
+  WARM_CRON_MINUTES?: string
+  /** The public site URL a cron list or sitemap is warmed on (`https://www.example.com`). */
+  WARM_BASE_URL?: string
+  /** `off` turns hot-key tracking off. @default on */
+  HOT_KEYS?: string
+  /** Keys tracked per isolate. @default 64 */
+  HOT_KEYS_SIZE?: string
+  /** Least time between merges of an isolate's hot keys into Redis, in ms (never less than δ). @default 30000 */
+  HOT_KEYS_MERGE_MS?: string
+  /** Workers Analytics Engine dataset binding (`[[analytics_engine_datasets]] binding = "ANALYTICS"`). */
+  ANALYTICS?: AnalyticsDataset
+  /** Fraction of requests written to Analytics Engine, in (0, 1]. @default 0.1 */
+  ANALYTICS_SAMPLE_RATE?: string
 }
 
 /** What the worker needs beyond the engine options. */
@@ -67,6 +89,8 @@ export interface WorkerConfig {
   options: ResolvedOptions
   /** Human-readable notes about degraded configuration (printed once, shown by the health route). */
   warnings: string[]
+  /** Warming limits, and what the cron trigger warms (if anything). */
+  warm: { limits: WarmLimits; cron: { request: WarmRequest; base: URL; everyMinutes: number } | undefined }
 }
 
 /** A reader of an integer variable that must be at least `min` (1: positive, 0: non-negative); unset or empty → undefined. */
@@ -114,6 +138,36 @@ const readCloudflare = (env: Env, warnings: string[]) => {
   }
 }
 
+const readWarm = (env: Env): WorkerConfig['warm'] => {
+  const limits = { budget: optionalInt('WARM_BUDGET', env.WARM_BUDGET) ?? 100, concurrency: optionalInt('WARM_CONCURRENCY', env.WARM_CONCURRENCY) ?? 4 }
+  if (limits.concurrency > 32) throw new ConfigError(`WARM_CONCURRENCY must be at most 32, got "${env.WARM_CONCURRENCY}"`)
+  const everyMinutes = optionalInt('WARM_CRON_MINUTES', env.WARM_CRON_MINUTES) ?? 15
+  if (!env.WARM_CRON) return { limits, cron: undefined }
+  const base = new URL(env.WARM_BASE_URL ? validateHttpUrl('WARM_BASE_URL', env.WARM_BASE_URL) : 'https://warm-base-url.invalid')
+  const parsed = parseWarmBody(env.WARM_CRON, base)
+  if (!parsed.ok) throw new ConfigError(`WARM_CRON must be a warm request like {"hot":true} or {"sitemap":"/sitemap.xml"}: ${parsed.error}`)
+  if (parsed.value.source.kind !== 'hot' && !env.WARM_BASE_URL) {
+    throw new ConfigError('WARM_CRON warms a list or a sitemap: set WARM_BASE_URL to the public site URL they are on (e.g. https://www.example.com)')
+  }
+  return { limits, cron: { request: parsed.value, base, everyMinutes } }
+}
+
+const readHotKeys = (env: Env) => {
+  if (env.HOT_KEYS !== undefined && env.HOT_KEYS !== '' && env.HOT_KEYS !== 'on' && env.HOT_KEYS !== 'off') {
+    throw new ConfigError(`HOT_KEYS must be "on" or "off", got "${env.HOT_KEYS}"`)
+  }
+  if (env.HOT_KEYS === 'off') return false
+  return { size: optionalInt('HOT_KEYS_SIZE', env.HOT_KEYS_SIZE), mergeMs: optionalInt('HOT_KEYS_MERGE_MS', env.HOT_KEYS_MERGE_MS) }
+}
+
+const readAnalytics = (env: Env) => {
+  if (!env.ANALYTICS) return undefined
+  const raw = env.ANALYTICS_SAMPLE_RATE
+  const sampleRate = raw === undefined || raw === '' ? undefined : Number(raw)
+  if (sampleRate !== undefined && !(sampleRate > 0 && sampleRate <= 1)) throw new ConfigError(`ANALYTICS_SAMPLE_RATE must be a number in (0, 1], got "${raw}"`)
+  return { dataset: env.ANALYTICS, sampleRate }
+}
+
 /**
  * The engine options the environment gives (Redis, memory, edge, δ, leases, routes, zone purge), without
  * the worker's own settings (`ORIGIN_URL`, purge secrets). The data API builds its engine from these when no
@@ -146,6 +200,8 @@ export function engineOptionsFromEnv(env: Env, warnings: string[] = []): TieredC
     routes: parseRoutes(env.ROUTES),
     internalPrefix: env.INTERNAL_PREFIX || undefined,
     cloudflare: readCloudflare(env, warnings),
+    hotKeys: readHotKeys(env),
+    analytics: readAnalytics(env),
   }
 }
 
@@ -159,5 +215,5 @@ export function readWorkerConfig(env: Env): WorkerConfig {
   if (secrets.some((s) => s.length < 16)) throw new ConfigError('PURGE_SECRET / PURGE_SECRET_PREVIOUS must be at least 16 characters')
   if (secrets.length === 0) warnings.push('purge webhook off: PURGE_SECRET is not set')
   const purge = { secrets, maxBytes: optionalInt('PURGE_MAX_BYTES', env.PURGE_MAX_BYTES) ?? 64 * 1024 }
-  return { originUrl, options, warnings, purge }
+  return { originUrl, options, warnings, purge, warm: readWarm(env) }
 }

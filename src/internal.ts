@@ -2,16 +2,21 @@
  * @module Internal routes, mounted under the internal prefix (default `/__tiercache`):
  * `GET /health` (public: liveness, which tiers are on and whether any is degraded and why, no secrets), `GET /stats` (JSON, or
  * Prometheus text with `?format=prometheus`) and `POST /memory/clear`; the last two require
- * `Authorization: Bearer <INTERNAL_TOKEN>`. `GET /dashboard` is the operator page (src/observe/dashboard/): its
- * session cookie also opens the GET routes here (`/stats`, `/dashboard/status`), never `/memory/clear`.
+ * `Authorization: Bearer <INTERNAL_TOKEN>`. `POST /purge` and `POST /warm` are signed with the purge
+ * secrets instead (src/purge/route.ts, src/warm/route.ts). `GET /dashboard` is the operator page
+ * (src/observe/dashboard/): its session cookie also opens the GET routes here (`/stats`,
+ * `/dashboard/status`), never `/memory/clear`.
  */
-import { Hono, type MiddlewareHandler } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import type { Engine } from './engine.ts'
 import type { Env, WorkerConfig } from './env.ts'
 import { timingSafeEqualText } from './purge/timing-safe.ts'
 import { handlePurge } from './purge/route.ts'
 import { dashboardRoutes } from './observe/dashboard/routes.ts'
 import { hasSession } from './observe/dashboard/session.ts'
+import { handleWarm } from './warm/route.ts'
+import type { Warmer } from './warm/warmer.ts'
+import type { FleetHotKey } from './observe/hot-set.ts'
 
 /**
  * `Authorization: Bearer <token>` (RFC 6750 §2.1). The scheme is matched case-insensitively (RFC 9110
@@ -37,8 +42,35 @@ const requireToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   await next()
 }
 
+/** Hot keys listed by the stats route. */
+export const STATS_HOT_KEYS = 20
+
+/** What the warm route needs from the worker: the warmer, and a way to send a request through the worker. */
+export interface WarmAccess {
+  warmer: Warmer
+  serve(request: Request, env: Env, ctx: Context['executionCtx']): Promise<Response>
+}
+
+/**
+ * The stats route's hot keys: this isolate's sketch (no I/O, so polling the stats costs Upstash nothing), or
+ * with `fleet` the fleet's merged set — this isolate's counts merged first, then read: two Upstash requests —
+ * falling back to the isolate's when Redis does not answer.
+ */
+async function hotKeysOf(engine: Engine, fleet: boolean): Promise<{ hotKeys: FleetHotKey[]; hotKeysScope: 'fleet' | 'isolate' }> {
+  if (fleet && engine.hotSet) {
+    try {
+      await engine.observer.mergeNow()
+      return { hotKeys: await engine.hotSet.top(STATS_HOT_KEYS), hotKeysScope: 'fleet' }
+    } catch {
+      // Redis unavailable: this isolate's own view is still worth showing.
+    }
+  }
+  const local = engine.observer.sketch?.top(STATS_HOT_KEYS) ?? []
+  return { hotKeys: local.map(({ key, count, bytes, tier }) => ({ key, count, bytes, tier })), hotKeysScope: 'isolate' }
+}
+
 /** Builds the internal sub-app for one isolate. */
-export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bindings: Env }> {
+export function internalRoutes(config: WorkerConfig, engine: Engine, warm?: WarmAccess): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
   const { tiers, stats, options } = engine
 
@@ -112,19 +144,52 @@ export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bin
     return c.json({ cleared: true }, 200, { 'cache-control': 'no-store' })
   })
 
-  app.get('/stats', (c) => {
+  app.get('/stats', async (c) => {
+    const now = options.now()
     const memory = tiers.memory?.stats()
     const gauges: Record<string, number> = memory
       ? { memory_bytes: memory.bytes, memory_peak_bytes: memory.peakBytes, memory_max_bytes: memory.maxBytes, memory_entries: memory.entries }
       : {}
-    if (c.req.query('format') === 'prometheus') {
-      return c.text(stats.prometheus(gauges), 200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' })
+    const viewAge = engine.coherence.viewAge(now)
+    const coherence = {
+      viewAgeMs: engine.purgeLog && Number.isFinite(viewAge) ? Math.max(0, Math.round(viewAge)) : null,
+      deltaMs: options.coherenceDeltaMs,
+      knownSeq: engine.coherence.window().knownSeq,
+      failing: engine.coherence.failing,
     }
+    const edgeReason = tiers.edge?.unavailableReason(now)
+    const edge = tiers.edge
+      ? {
+          available: !edgeReason,
+          ...(edgeReason ? { reason: edgeReason } : {}),
+          hits: stats.get('edge_hits'),
+          misses: stats.get('edge_misses'),
+          stores: stats.get('edge_stores'),
+          errors: stats.get('edge_errors'),
+        }
+      : null
+    const warming = { running: (warm?.warmer.runs.running ?? 0) > 0, runs: warm?.warmer.runs.runs ?? [] }
+    // Hot keys first (with `?hotKeys=fleet`, a merge and a read): the Upstash counts below then include them.
+    const hot = c.req.query('format') === 'prometheus' ? undefined : await hotKeysOf(engine, c.req.query('hotKeys') === 'fleet')
+    const upstash = engine.upstash ? { requests: engine.upstash.requests, commands: engine.upstash.commands, errors: engine.upstash.errors } : null
+    if (!hot) {
+      if (coherence.viewAgeMs !== null) gauges.purge_log_view_age_ms = coherence.viewAgeMs
+      if (edge) gauges.edge_available = edge.available ? 1 : 0
+      gauges.warm_running = warm?.warmer.runs.running ?? 0
+      const counters: Record<string, number> = upstash ? { upstash_requests: upstash.requests, upstash_commands: upstash.commands, upstash_errors: upstash.errors } : {}
+      return c.text(stats.prometheus(gauges, counters), 200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' })
+    }
+    const counters = { ...stats.snapshot(), ...(upstash ? { upstash_requests: upstash.requests, upstash_commands: upstash.commands } : {}) }
     return c.json(
       {
-        counters: stats.snapshot(),
+        counters,
         memory: memory ?? null,
         redis: tiers.redis ? { breaker: tiers.redis.breakerState() } : null,
+        edge,
+        upstash,
+        coherence,
+        ...hot,
+        warming,
         latency: stats.latency.snapshot(),
       },
       200,
@@ -136,6 +201,13 @@ export function internalRoutes(config: WorkerConfig, engine: Engine): Hono<{ Bin
   app.post('/purge', (c) =>
     handlePurge(c, engine.fanout, { ...config.purge, ignoreQueryParams: options.ignoreQueryParams, now: options.now })
   )
+
+  /** The signed warm route (src/warm/route.ts): a list, a sitemap or the hot set, within the run's budget. */
+  if (warm) {
+    app.post('/warm', (c) =>
+      handleWarm(c, warm.warmer, { ...config.purge, now: options.now }, (request) => warm.serve(request, c.env, c.executionCtx))
+    )
+  }
 
   app.all('*', (c) => c.json({ error: 'not found' }, 404))
   return app

@@ -51,12 +51,13 @@ export type TieredCacheOptionsFactory<E = any> = (env: E) => TieredCacheMiddlewa
  *   env returning them, called and validated once per isolate on its first request.
  * @throws {ConfigError} when an option is invalid (from the isolate's first request, for a factory)
  * @example
- * const app = new Hono<{ Bindings: Env }>()
- * app.use('/api/*', tieredCache((env) => ({
- *   redis: { url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN },
- *   routes: [{ pattern: '/api/', ttl: 30 }],
+ * // From examples/hono-app/src/index.ts (the README's copy is checked against it):
+ * const app = new Hono<{ Bindings: Bindings }>()
+ * app.use('/api/*', tieredCache((env: Bindings) => ({
+ *   redis: { url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, prefix: env.REDIS_PREFIX },
+ *   routes: [{ pattern: '/api/', ttl: 30, tags: ['api'] }],
  * })))
- * app.get('/api/products', (c) => c.json(products, 200, { 'cache-control': 'public, max-age=60' }))
+ * app.get('/api/hello', (c) => c.json({ message: 'Hello Hono!', at: new Date().toISOString() }))
  */
 export function tieredCache<E = any>(options: TieredCacheMiddlewareOptions | TieredCacheOptionsFactory<E> = {}): MiddlewareHandler {
   if (typeof options !== 'function') {

@@ -177,8 +177,41 @@ export interface TieredCacheOptions {
   cloudflare?: ZonePurgeConfig
   /** Prefix of tiercache's own routes (health, purge, stats). @default '/__tiercache' */
   internalPrefix?: string
+  /**
+   * The approximate top-K of keys by request count (src/observe/hot-keys.ts): `size` keys per isolate,
+   * merged into the fleet's set in Redis at most once per `mergeMs` and never more often than δ
+   * (`HOT_KEYS_SIZE`, `HOT_KEYS_MERGE_MS`; `HOT_KEYS=off`). Warming "the hot set" reads the merged set.
+   * @default { size: 64, mergeMs: 30000 }
+   */
+  hotKeys?: HotKeysOptions | false
+  /**
+   * Workers Analytics Engine: sampled data points (tier, outcome, status, bytes, duration, colo) written in
+   * `waitUntil` for fleet-wide stats (src/observe/analytics.ts). @default undefined (off)
+   */
+  analytics?: AnalyticsOptions
   /** Clock in ms since the epoch; injectable for tests. @default Date.now */
   now?: () => number
+}
+
+/** The hot-keys sketch (see {@link TieredCacheOptions.hotKeys}). */
+export interface HotKeysOptions {
+  /** Keys tracked per isolate. @default 64 */
+  size?: number
+  /** Least time between two merges of an isolate's counts into Redis, in ms (at least δ). @default 30000 */
+  mergeMs?: number
+}
+
+/** The part of a Workers Analytics Engine dataset binding tiercache uses. */
+export interface AnalyticsDataset {
+  writeDataPoint(point: { indexes?: string[]; blobs?: string[]; doubles?: number[] }): unknown
+}
+
+/** Analytics Engine output (see {@link TieredCacheOptions.analytics}). */
+export interface AnalyticsOptions {
+  /** The binding (`[[analytics_engine_datasets]]` in wrangler.toml). */
+  dataset: AnalyticsDataset
+  /** Fraction of requests written, in (0, 1]. @default 0.1 */
+  sampleRate?: number
 }
 
 /** Options with every default applied; produced only by {@link resolveOptions}. */
@@ -196,6 +229,8 @@ export interface ResolvedOptions {
   ignoreQueryParams: string[]
   internalPrefix: string
   cloudflare: ZonePurgeConfig | undefined
+  hotKeys: Required<HotKeysOptions> | false
+  analytics: Required<AnalyticsOptions> | undefined
   now: () => number
 }
 
@@ -284,6 +319,18 @@ const resolveCloudflare = (config: ZonePurgeConfig | undefined): ZonePurgeConfig
   }
 }
 
+const resolveAnalytics = (analytics: AnalyticsOptions | undefined): Required<AnalyticsOptions> | undefined => {
+  if (!analytics) return undefined
+  if (typeof analytics.dataset?.writeDataPoint !== 'function') {
+    throw new ConfigError('analytics.dataset must be an Analytics Engine binding (an object with writeDataPoint)')
+  }
+  const sampleRate = analytics.sampleRate ?? 0.1
+  if (typeof sampleRate !== 'number' || !(sampleRate > 0 && sampleRate <= 1)) {
+    throw new ConfigError(`analytics.sampleRate must be a number in (0, 1], got ${String(analytics.sampleRate)}`)
+  }
+  return { dataset: analytics.dataset, sampleRate }
+}
+
 /**
  * Applies defaults and validates. Throws {@link ConfigError} naming the first bad option.
  *
@@ -351,6 +398,11 @@ export function resolveOptions(options: TieredCacheOptions = {}): ResolvedOption
     ignoreQueryParams: options.ignoreQueryParams ?? ['utm_*', 'fbclid', 'gclid'],
     internalPrefix,
     cloudflare: resolveCloudflare(options.cloudflare),
+    hotKeys:
+      options.hotKeys === false
+        ? false
+        : { size: positiveInt('hotKeys.size', options.hotKeys?.size, 64), mergeMs: positiveInt('hotKeys.mergeMs', options.hotKeys?.mergeMs, 30_000) },
+    analytics: resolveAnalytics(options.analytics),
     now: options.now ?? Date.now,
   }
 }

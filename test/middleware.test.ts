@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import path from 'node:path'
 import { MiniflareWithCoverage as Miniflare } from './support/workerd-coverage.ts'
-import { buildWorker, projectRoot } from '../scripts/build-worker.ts'
+import { buildWorker, bundleDir } from '../scripts/build-worker.ts'
 import { cacheStatus, servedBy } from './support/stack.ts'
 
 describe('tieredCache() as a Hono middleware in a worker author’s app (workerd)', () => {
   let mf: Miniflare
   beforeAll(async () => {
-    const script = await buildWorker('test/fixtures/middleware-app.ts', path.join(projectRoot, 'dist', 'middleware-app.js'))
+    const script = await buildWorker('test/fixtures/middleware-app.ts', path.join(bundleDir, 'middleware-app.js'))
     mf = new Miniflare({ host: '127.0.0.1', port: 0, modules: true, scriptPath: script, compatibilityDate: '2026-07-01' })
     await mf.ready
   })

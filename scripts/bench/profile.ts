@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { Miniflare } from 'miniflare'
-import { buildWorker, projectRoot } from '../build-worker.ts'
+import { buildWorker, bundleDir, projectRoot } from '../build-worker.ts'
 import { startDemoOrigin } from '../demo-origin/server.ts'
 import { COMPATIBILITY_DATE } from './workers.ts'
 import { cpuMicros, findDescendant } from './process-cpu.ts'
@@ -134,7 +134,7 @@ function summarise(profile: CpuProfile) {
 
 const callgrindDir = values.instructions ? underCallgrind() : undefined
 const origin = await startDemoOrigin()
-const scriptPath = values.script ? path.resolve(values.script) : await buildWorker('src/worker.ts', path.join(projectRoot, 'dist', 'bench', 'profile.js'))
+const scriptPath = values.script ? path.resolve(values.script) : await buildWorker('src/worker.ts', path.join(bundleDir, 'bench', 'profile.js'))
 const bindings: Record<string, string> = { ORIGIN_URL: origin.url, EDGE_CACHE: values.edge! }
 if (values['memory-max-bytes']) bindings['MEMORY_MAX_BYTES'] = values['memory-max-bytes']
 const mf = new Miniflare({
@@ -192,7 +192,7 @@ try {
   } else {
   const { profile } = await session.send<{ profile: CpuProfile }>('Profiler.stop')
   session.close()
-  const out = path.join(projectRoot, 'dist', 'bench', 'profile.cpuprofile')
+  const out = path.join(bundleDir, 'bench', 'profile.cpuprofile')
   await writeFile(out, JSON.stringify(profile))
   const { self, total, all, idle } = summarise(profile)
   const busy = all - idle

@@ -6,7 +6,7 @@
  *   node scripts/bench/service.ts upstash-global '{"token":"…"}'
  *   node scripts/bench/service.ts origin '{}'
  *   node scripts/bench/service.ts node-constant '{"status":200,"headers":{…},"body":"…"}'
- *   node scripts/bench/service.ts worker '{"name":"…","scriptPath":"dist/bench/tiercache.js","bindings":{…}}'
+ *   node scripts/bench/service.ts worker '{"name":"…","scriptPath":"build/bench/tiercache.js","bindings":{…}}'
  *
  * Each listens on a free port of 127.0.0.1, prints one line `BENCH-SERVICE-READY {"url":…}`, and stops
  * on SIGTERM or as soon as its stdin closes (the parent went away, even if it was killed). SIGINT is left

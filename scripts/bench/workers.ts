@@ -12,12 +12,12 @@
  *   separately as the host's overhead.
  *
  * Bundles are built with esbuild the way scripts/build-worker.ts builds the shipped worker, into
- * `dist/bench/`, so a concurrent `npm test` (which writes `dist/worker.js`) is never disturbed.
+ * `build/bench/`, so a concurrent `npm test` (which writes `build/worker.js`) is never disturbed.
  */
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { Miniflare } from 'miniflare'
-import { buildWorker, projectRoot } from '../build-worker.ts'
+import { buildWorker, bundleDir } from '../build-worker.ts'
 import { request, type SimpleResponse } from './client.ts'
 import { startService } from './services.ts'
 import { cpuMicros, findDescendant } from './process-cpu.ts'
@@ -35,7 +35,7 @@ export const COMPATIBILITY_DATE = '2026-07-01'
 
 /** Builds the worker bundles the benchmark runs. */
 export async function buildBundles(): Promise<Bundles> {
-  const out = (name: string) => path.join(projectRoot, 'dist', 'bench', `${name}.js`)
+  const out = (name: string) => path.join(bundleDir, 'bench', `${name}.js`)
   const [tiercache, constant, honoCache, data] = await Promise.all([
     buildWorker('src/worker.ts', out('tiercache')),
     buildWorker('scripts/bench/baselines/constant-worker.ts', out('constant')),

@@ -23,6 +23,7 @@ import { payloadRoutes } from './routes/payloads.ts'
 import { policyRoutes } from './routes/policies.ts'
 import { validatorRoutes } from './routes/validators.ts'
 import { varyRoutes } from './routes/vary.ts'
+import { sitemapRoutes } from './routes/sitemap.ts'
 import { RequestStats, type OriginStats, type RequestRecord } from './stats.ts'
 import { DripValve, isWireFault, writeWireFault, type WireReply } from './wire-faults.ts'
 
@@ -150,6 +151,7 @@ export async function startDemoOrigin(options: DemoOriginOptions = {}): Promise<
     ...failureRoutes(),
     ...payloadRoutes(),
     ...itemRoutes(data, purge),
+    ...sitemapRoutes(),
   ])
   const controlRoute = createRouter(
     controlRoutes({

@@ -26,6 +26,13 @@ export type StatName =
   | 'redis_requests'
   | 'redis_errors'
   | 'edge_errors'
+  | 'edge_misses'
+  | 'edge_stores'
+  | 'warm_runs'
+  | 'warm_warmed'
+  | 'warm_already_fresh'
+  | 'warm_failed'
+  | 'warm_skipped_over_budget'
   | 'memory_errors'
   | 'redis_bytes_written'
   | 'body_bytes_written'
@@ -67,15 +74,20 @@ export class Stats {
     this.#counters.set(name, (this.#counters.get(name) ?? 0) + by)
   }
 
+  /** One counter's value (0 when it never moved). */
+  get(name: StatName): number {
+    return this.#counters.get(name) ?? 0
+  }
+
   /** Counter values by name. */
   snapshot(): Record<string, number> {
     return Object.fromEntries([...this.#counters].sort(([a], [b]) => a.localeCompare(b)))
   }
 
-  /** Prometheus text exposition of the counters plus `extra` gauges. */
-  prometheus(extra: Record<string, number> = {}): string {
+  /** Prometheus text exposition of the counters (plus `counters` kept elsewhere) and `extra` gauges. */
+  prometheus(extra: Record<string, number> = {}, counters: Record<string, number> = {}): string {
     const lines: string[] = []
-    for (const [name, value] of Object.entries(this.snapshot())) {
+    for (const [name, value] of Object.entries({ ...this.snapshot(), ...counters })) {
       lines.push(`# TYPE tiercache_${name}_total counter`, `tiercache_${name}_total ${value}`)
     }
     for (const [name, value] of Object.entries(extra)) {

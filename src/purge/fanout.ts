@@ -21,14 +21,26 @@ export interface PurgeReceipt {
   duplicate: boolean
   soft: boolean
   scope: { urls: number; tags: number; prefixes: number; everything: boolean }
-  redis: { status: 'committed' | 'off'; deletedKeys: number }
-  memory: { status: 'evicted' | 'marked-stale' }
-  edge: { status: 'deleted' | 'off' | 'error' | 'judged-on-read'; keys: number; error?: string }
+  redis: { status: 'committed' | 'off' | 'duplicate'; deletedKeys: number }
+  memory: { status: 'evicted' | 'marked-stale' | 'unchanged' }
+  edge: { status: 'deleted' | 'off' | 'error' | 'judged-on-read' | 'unchanged'; keys: number; error?: string }
   cloudflare: ZonePurgeOutcome | { status: 'off' | 'skipped'; reason?: string }
-  workersCache: { status: 'purged' | 'unavailable' | 'error'; error?: string }
+  workersCache: { status: 'purged' | 'unavailable' | 'error' | 'unchanged'; error?: string }
   /** The staleness bound: every isolate stops serving purged content within this many ms. */
   deltaMs: number
+  /** When the purge was committed (ms since the epoch); absent on an answer to a repeated id. */
+  at?: number
+  /** On an answer to a repeated id: what happened this time, in words. */
+  note?: string
+  /**
+   * On an answer to a repeated id: what the first call with this id did (its receipt as saved with the id),
+   * or null when that is not known yet (the first call is still fanning out, or its receipt was not saved).
+   */
+  first?: Omit<PurgeReceipt, 'first' | 'note' | 'duplicate'> | null
 }
+
+/** Said on every answer to a repeated id. */
+export const DUPLICATE_NOTE = 'this purge id was already used: nothing was purged this time; "first" says what the first call did'
 
 /** `ctx.cache.purge` of Workers Cache, where the runtime provides it. */
 interface WorkersCacheContext {
@@ -104,6 +116,7 @@ export class PurgeFanout {
       cloudflare: { status: 'off' },
       workersCache: { status: 'unavailable' },
       deltaMs,
+      at: this.#deps.now(),
     }
 
     const [edgeOutcome, zoneOutcome, workersOutcome] = await Promise.all([
@@ -172,11 +185,12 @@ export class PurgeFanout {
   }
 
   /**
-   * The answer to a repeated id: the first request's saved receipt, marked as a duplicate. Until that
-   * receipt is saved (the first request is still fanning out, or saving it failed) or when it cannot be
-   * read, the answer says only what is certain: Redis committed the purge — the id is stored by the
-   * commit itself — so every isolate applies it within δ. It is never "not committed": a retry would
-   * find the same id and could not do better.
+   * The answer to a repeated id: it says it is a duplicate, that this call purged nothing (every part
+   * `unchanged`), and what the first call with the id did (`first`: its receipt as saved with the id in
+   * Redis). Until that receipt is saved (the first call is still fanning out, or saving it failed) or when it
+   * cannot be read, `first` is null and the answer says only what is certain: Redis committed the purge — the
+   * id is stored by the commit itself — so every isolate applies it within δ. It is never "not committed": a
+   * retry would find the same id and could not do better.
    */
   #previous(previous: string, id: string, scope: PurgeScope): PurgeReceipt {
     let stored: (Partial<PurgeReceipt> & { pending?: boolean }) | undefined
@@ -186,22 +200,31 @@ export class PurgeFanout {
     } catch {
       stored = undefined
     }
-    if (stored && !stored.pending) return { ...(stored as PurgeReceipt), duplicate: true }
-    const reason = stored
-      ? 'the first request with this id is still fanning out, or its receipt was not saved'
-      : 'the receipt of the first request with this id is unreadable'
+    const known = stored && !stored.pending ? stored : undefined
+    const reason = known
+      ? 'duplicate purge id'
+      : stored
+        ? 'the first request with this id is still fanning out, or its receipt was not saved'
+        : 'the receipt of the first request with this id is unreadable'
+    let first: PurgeReceipt['first'] = null
+    if (known) {
+      const { duplicate: _duplicate, note: _note, first: _first, ...summary } = known as PurgeReceipt
+      first = summary
+    }
     return {
       id,
       seq: typeof stored?.seq === 'number' ? stored.seq : null,
       duplicate: true,
+      note: DUPLICATE_NOTE,
       soft: scope.soft,
       scope: { urls: scope.urls.length, tags: scope.tags.length, prefixes: scope.prefixes.length, everything: scope.all },
-      redis: { status: 'committed', deletedKeys: 0 },
-      memory: { status: scope.soft ? 'marked-stale' : 'evicted' },
-      edge: { status: 'judged-on-read', keys: 0 },
+      redis: { status: 'duplicate', deletedKeys: 0 },
+      memory: { status: 'unchanged' },
+      edge: { status: 'unchanged', keys: 0 },
       cloudflare: { status: 'skipped', reason },
-      workersCache: { status: 'unavailable' },
+      workersCache: { status: 'unchanged' },
       deltaMs: this.#deps.deltaMs,
+      first,
     }
   }
 }

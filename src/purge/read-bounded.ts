@@ -26,7 +26,7 @@ export const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024
  * The body as UTF-8 text when it is at most `limit` bytes; undefined when it is larger (declared by
  * `Content-Length`, or found while reading a chunked body).
  */
-export async function readBoundedText(request: Request, limit: number, drainBeyond = DRAIN_LIMIT_BYTES): Promise<string | undefined> {
+export async function readBoundedText(request: Pick<Request, 'headers' | 'body'>, limit: number, drainBeyond = DRAIN_LIMIT_BYTES): Promise<string | undefined> {
   const declared = Number(request.headers.get('content-length') ?? NaN)
   if (declared > limit) return undefined
   if (!request.body) return ''

@@ -19,6 +19,7 @@ import type { VaryIndex } from '../entry.ts'
 import type { HitForMiss, RequestKind } from './hit-for-miss.ts'
 import type { EdgeHeat } from './edge-heat.ts'
 import type { KeyParts } from '../routes.ts'
+import type { RequestObserver } from '../observe/request-observer.ts'
 
 /**
  * How the stack reaches the origin (or, in the middleware, the route handler). `signal` aborts when the
@@ -93,6 +94,8 @@ export interface StackContext {
    * (the tiers that need the bytes). Larger storable bodies stream to the client and into the edge.
    */
   bufferLimit: number
+  /** Told about every answered GET/HEAD (hot keys, edge counters, Analytics Engine). */
+  observer: RequestObserver | undefined
 }
 
 /** One request's way through the stack. */

@@ -31,6 +31,7 @@ import { fromStale, withinSwr } from './serve-stale.ts'
 import { handleUnsafe } from './unsafe.ts'
 import { CohortLimit } from './cohort-limit.ts'
 import type { KeyParts } from '../routes.ts'
+import type { RequestObserver } from '../observe/request-observer.ts'
 
 export type { Produce, Tiers, WaitUntil } from './context.ts'
 
@@ -49,7 +50,7 @@ export class CacheStack {
   readonly #keys = new Map<string, string>()
   readonly #cohorts = new CohortLimit()
 
-  constructor(options: ResolvedOptions, tiers: Tiers, stats: Stats, coherence: Coherence, fanout: PurgeFanout) {
+  constructor(options: ResolvedOptions, tiers: Tiers, stats: Stats, coherence: Coherence, fanout: PurgeFanout, observer?: RequestObserver) {
     const redisBodyLimit = options.redis ? redisRawLimit(options.redis.maxEntryBytes) : 0
     this.#context = {
       options,
@@ -62,6 +63,7 @@ export class CacheStack {
       hitForMiss: new HitForMiss(),
       edgeHeat: new EdgeHeat(),
       bufferLimit: Math.max(options.memory ? options.memory.maxEntryBytes : 0, redisBodyLimit),
+      observer,
     }
   }
 
@@ -94,9 +96,21 @@ export class CacheStack {
     }
     const primaryKey = urlKey + (parts?.identity ? `|u=${parts.identity}` : '') + (parts?.cohortInKey ? `|c=${parts.cohort}` : '')
     const state = requestState(context, request, route, primaryKey, parts, ctx, produce)
+    const observer = context.observer
+    const startedAt = observer?.timed ? performance.now() : 0
     // Bounded staleness: this isolate's view of the purge log must be younger than δ before any hit.
-    if (context.coherence.isStale(state.deltaMs)) return this.#lookupAfterCoherence(state)
-    return this.#lookup(state)
+    const answer = context.coherence.isStale(state.deltaMs) ? this.#lookupAfterCoherence(state) : this.#lookup(state)
+    if (!observer) return answer
+    // Per-user and cookie-cohort keys are no one's hot set (and would name a user): counted, not tracked.
+    const seen = { request, key: primaryKey === urlKey ? urlKey : '', status: state.status, ctx, startedAt }
+    if (answer instanceof Promise) {
+      return answer.then((response) => {
+        observer.observe(seen, response)
+        return response
+      })
+    }
+    observer.observe(seen, answer)
+    return answer
   }
 
   /** Methods the cache neither stores nor invalidates for (OPTIONS, TRACE, CONNECT): relayed as they are. */

@@ -5,6 +5,7 @@
  * because the cache stores its own encoded envelopes. See reference/upstash-and-workers.md §2.
  */
 import { Redis } from '@upstash/redis/cloudflare'
+import type { UpstashUsage } from '../observe/upstash-usage.ts'
 
 /** Settings for {@link createRedisClient}. */
 export interface RedisClientOptions {
@@ -20,9 +21,14 @@ export interface RedisClientOptions {
   readYourWrites?: boolean
 }
 
-/** Creates the hot-path Upstash client. */
-export function createRedisClient({ url, token, timeoutMs, readYourWrites = true }: RedisClientOptions): Redis {
-  return new Redis({
+/** The request method of the client's HTTP layer (`Requester` in @upstash/redis, not exported by its Cloudflare entry). */
+interface Requester {
+  request(req: { body?: unknown }): Promise<unknown>
+}
+
+/** Creates the hot-path Upstash client; with `usage`, every HTTP request it sends is counted there. */
+export function createRedisClient({ url, token, timeoutMs, readYourWrites = true }: RedisClientOptions, usage?: UpstashUsage): Redis {
+  const redis = new Redis({
     url,
     token,
     readYourWrites,
@@ -35,4 +41,18 @@ export function createRedisClient({ url, token, timeoutMs, readYourWrites = true
     // Each call from one request should batch with its siblings (one subrequest, one connection).
     enableAutoPipelining: true,
   })
+  if (usage) {
+    // Counted at the HTTP layer, below auto-pipelining: what actually went out. `client` is the public
+    // field every command is sent through (the auto-pipeline proxy passes it through unchanged).
+    const http = (redis as unknown as { client: Requester }).client
+    const request = http.request.bind(http)
+    http.request = (req) => {
+      usage.sent(req.body)
+      return request(req).catch((error: unknown) => {
+        usage.errors++
+        throw error
+      })
+    }
+  }
+  return redis
 }

@@ -4,12 +4,12 @@
  * share Redis, plus readers for its answers.
  */
 import path from 'node:path'
-import { buildWorker, projectRoot } from '../../scripts/build-worker.ts'
+import { buildWorker, bundleDir } from '../../scripts/build-worker.ts'
 import { startStack, type Stack, type StackOptions, type WorkerProcess } from './stack.ts'
 
 /** Starts the stack running the data fixture in `workers` processes. */
 export async function startDataStack(suite: string, options: StackOptions = {}): Promise<Stack> {
-  const scriptPath = await buildWorker('test/fixtures/data-app.ts', path.join(projectRoot, 'dist', `data-app-${suite}.js`))
+  const scriptPath = await buildWorker('test/fixtures/data-app.ts', path.join(bundleDir, `data-app-${suite}.js`))
   return startStack({ ...options, scriptPath })
 }
 

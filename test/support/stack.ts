@@ -66,7 +66,7 @@ export interface StackOptions {
    * e.g. a child process in front of a redis-server the test may freeze (test/support/redis-trouble.ts).
    */
   redis?: { url: string; token: string }
-  /** The bundled worker to run. @default the deployable worker (dist/worker.js) */
+  /** The bundled worker to run. @default the deployable worker (build/worker.js) */
   scriptPath?: string
 }
 

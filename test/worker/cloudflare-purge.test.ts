@@ -168,8 +168,9 @@ describe('Cloudflare zone purge by tag (checked against a local fake of the API)
       expect(duplicate).toMatchObject({
         id: 'cf-pending',
         duplicate: true,
-        redis: { status: 'committed' },
+        redis: { status: 'duplicate', deletedKeys: 0 },
         cloudflare: { status: 'skipped', reason: 'the first request with this id is still fanning out, or its receipt was not saved' },
+        first: null,
       })
       expect(cf.calls).toHaveLength(1)
       expect(await (await worker.fetch(path)).text()).toBe(recached)
@@ -177,9 +178,11 @@ describe('Cloudflare zone purge by tag (checked against a local fake of the API)
       const firstReceipt = (await (await first).json()) as PurgeReceipt
       expect(firstReceipt).toMatchObject({ duplicate: false, cloudflare: { status: 'sent', calls: 1, queued: 0 } })
       expect(duplicate.seq).toBe(firstReceipt.seq)
-      // Once the first request saved its receipt, a repeat gets exactly that receipt back.
+      // Once the first request saved its receipt, a repeat carries exactly that receipt as `first`.
       const third = (await (await sendPurge(worker, { urls: [path], id: 'cf-pending' })).json()) as PurgeReceipt
-      expect(third).toEqual({ ...firstReceipt, duplicate: true })
+      const { duplicate: _duplicate, ...firstSummary } = firstReceipt
+      expect(third).toMatchObject({ duplicate: true, seq: firstReceipt.seq, redis: { status: 'duplicate' }, cloudflare: { status: 'skipped', reason: 'duplicate purge id' } })
+      expect(third.first).toEqual(firstSummary)
       expect(cf.calls).toHaveLength(1)
     } finally {
       release()
@@ -207,6 +210,7 @@ describe('Cloudflare zone purge by tag (checked against a local fake of the API)
         duplicate: true,
         seq: receipt.seq,
         cloudflare: { status: 'skipped', reason: 'the first request with this id is still fanning out, or its receipt was not saved' },
+        first: null,
       })
       expect(cf.calls).toHaveLength(1)
     } finally {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import path from 'node:path'
 import { MiniflareWithCoverage as Miniflare } from '../support/workerd-coverage.ts'
-import { buildWorker, projectRoot } from '../../scripts/build-worker.ts'
+import { buildWorker, bundleDir } from '../../scripts/build-worker.ts'
 import { startUpstashLocal, type UpstashLocal } from '../../scripts/upstash-local/server.ts'
 import { servedBy, TEST_TOKEN } from '../support/stack.ts'
 import { randomUUID } from 'node:crypto'
@@ -11,7 +11,7 @@ describe('tieredCache((env) => options) and dataCache(c) in a worker author’s 
   let upstash: UpstashLocal
   beforeAll(async () => {
     upstash = await startUpstashLocal({ port: 0, token: TEST_TOKEN })
-    const script = await buildWorker('test/fixtures/data-factory-app.ts', path.join(projectRoot, 'dist', 'data-factory-app.js'))
+    const script = await buildWorker('test/fixtures/data-factory-app.ts', path.join(bundleDir, 'data-factory-app.js'))
     mf = new Miniflare({
       host: '127.0.0.1',
       port: 0,

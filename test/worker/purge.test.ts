@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from '@upstash/redis'
 import { cacheStatus, eventually, sendPurge, servedBy, startStack, startWorkerProcess, TEST_PURGE_SECRET, TEST_TOKEN, type Stack, type WorkerProcess } from '../support/stack.ts'
 import { rawPost } from '../support/raw-post.ts'
-import type { PurgeReceipt } from '../../src/purge/fanout.ts'
+import { DUPLICATE_NOTE, type PurgeReceipt } from '../../src/purge/fanout.ts'
 import { signPurge } from '../../src/purge/signature.ts'
 
 /** The worker's default PURGE_MAX_BYTES (README). */
@@ -76,14 +76,29 @@ describe('signed purge webhook', () => {
     expect((await get('/public/other')).by).toBe('memory')
   })
 
-  it('a repeated purge id gets the first receipt back and fans out nothing twice', async () => {
+  it('a repeated purge id is answered as a duplicate that purged nothing, with the first receipt, and fans out nothing twice', async () => {
     await warm('/items/purge-2')
     const first = (await (await sendPurge(worker(), { urls: ['/items/purge-2'], id: 'repeat-1' })).json()) as PurgeReceipt
     await warm('/items/purge-2')
     const again = await sendPurge(worker(), { urls: ['/items/purge-2'], id: 'repeat-1' })
     expect(again.status).toBe(200)
     const second = (await again.json()) as PurgeReceipt
-    expect(second).toMatchObject({ id: 'repeat-1', seq: first.seq, duplicate: true })
+    // It says it is a duplicate that purged nothing, and what the first call did — not a copy that reads
+    // like a second purge.
+    expect(first).toMatchObject({ duplicate: false, redis: { status: 'committed', deletedKeys: 1 }, memory: { status: 'evicted' } })
+    expect(second).toMatchObject({
+      id: 'repeat-1',
+      seq: first.seq,
+      duplicate: true,
+      note: DUPLICATE_NOTE,
+      redis: { status: 'duplicate', deletedKeys: 0 },
+      memory: { status: 'unchanged' },
+      edge: { status: 'unchanged', keys: 0 },
+      workersCache: { status: 'unchanged' },
+    })
+    const { duplicate: _duplicate, ...firstSummary } = first
+    expect(second.first).toEqual(firstSummary)
+    expect(second.first?.at).toEqual(expect.any(Number))
     // Nothing was purged the second time: the refilled copy is still served.
     expect((await get('/items/purge-2')).by).toBe('memory')
     const next = (await (await sendPurge(worker(), { tags: ['nothing'], id: 'repeat-2' })).json()) as PurgeReceipt
@@ -202,8 +217,9 @@ describe('signed purge webhook', () => {
       id: 'unreadable-1',
       seq: null,
       duplicate: true,
-      redis: { status: 'committed' },
+      redis: { status: 'duplicate', deletedKeys: 0 },
       cloudflare: { status: 'skipped', reason: 'the receipt of the first request with this id is unreadable' },
+      first: null,
     })
     expect(await get(path)).toMatchObject({ by: 'memory', body: cached })
   })

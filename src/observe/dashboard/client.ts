@@ -298,7 +298,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   }
 
   function poll() {
-    Promise.all([getJson('/stats'), getJson('/dashboard/status')]).then(function (results) {
+    Promise.all([getJson('/stats?hotKeys=fleet'), getJson('/dashboard/status')]).then(function (results) {
       var stats = results[0] || {}, status = results[1] || {};
       var now = Date.now();
       var steps = [renderTraffic, renderLatency, renderRedis, renderPurges, renderHotKeys, renderWarming, renderMemory, renderCounters];
