@@ -196,7 +196,7 @@ describe('dashboard in Chromium', { timeout: 120_000 }, () => {
   it('hot keys and warming runs with attacker-chosen text render it as text', async () => {
     // No request can put a raw `<` into a key (URLs arrive percent-encoded), so the real /stats answer is
     // extended in flight with a hostile key and a running run, to check the page writes them as text.
-    await page.route('**/__tiercache/stats', async (route) => {
+    await page.route('**/__tiercache/stats?*', async (route) => {
       const real = await route.fetch()
       const stats = (await real.json()) as Record<string, unknown>
       stats.hotKeys = [{ key: XSS_KEY, count: 42, bytes: 2048, tier: 'memory' }]
@@ -217,7 +217,7 @@ describe('dashboard in Chromium', { timeout: 120_000 }, () => {
       expect(await page.locator('#warming dd').allInnerTexts()).toEqual([expect.stringMatching(/^\d{4}-/), '–', '12', '8', '7', '2', '1', '3'])
       expect(await page.evaluate(() => window.__xss)).toBeUndefined()
     } finally {
-      await page.unroute('**/__tiercache/stats')
+      await page.unroute('**/__tiercache/stats?*')
     }
   })
 
