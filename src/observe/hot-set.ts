@@ -79,12 +79,13 @@ export class HotSet {
    * and it is neither a Redis error `/health` reports nor a breaker trial — those belong to the request
    * path, and a background merge must not keep `/health` degraded after Redis recovered.
    */
-  async merge(sketch: HotKeys): Promise<void> {
-    if (!sketch.hasUnsent || this.#health.breakerState() !== 'closed') return
+  async merge(sketch: HotKeys): Promise<boolean> {
+    if (!sketch.hasUnsent || this.#health.breakerState() !== 'closed') return false
     const counts = sketch.takeUnsent()
     const args: string[] = [String(FLEET_HOT_KEYS), String(HOT_SET_TTL_MS)]
     for (const { key, count, bytes, tier } of counts) args.push(key, String(count), `${bytes} ${tier}`)
     await this.#merge.run(this.#client, this.#keys, args)
+    return true
   }
 
   /** The `limit` hottest keys of the fleet, hottest first. */

@@ -36,6 +36,7 @@ export type StatName =
   | 'memory_errors'
   | 'redis_bytes_written'
   | 'body_bytes_written'
+  | 'hot_keys_merges'
   | 'log_reads'
   | 'log_read_failures'
   | 'log_reads_skipped'

@@ -47,7 +47,7 @@ describe('stats: edge, Upstash, coherence and hot keys', () => {
     for (let i = 0; i < 50; i++) expect(await get(path)).toBe('memory')
     expect(stack.upstash.stats().requests).toBe(0)
     // …and yet every one of them was counted; reading the stats costs no Upstash request either.
-    const { hotKeys, hotKeysScope } = await stats()
+    const { hotKeys, hotKeysScope, counters } = await stats()
     expect(stack.upstash.stats().requests).toBe(0)
     expect(hotKeysScope).toBe('isolate')
     expect(hotKeys.find((k) => k.key === cacheKeyOf(path))).toMatchObject({ count: 51, tier: 'memory' })
@@ -57,6 +57,8 @@ describe('stats: edge, Upstash, coherence and hot keys', () => {
     expect(fleet.hotKeysScope).toBe('fleet')
     expect(fleet.hotKeys.find((k) => k.key === cacheKeyOf(path))).toMatchObject({ count: 51, tier: 'memory' })
     expect(stack.upstash.stats().requests).toBe(2)
+    // The merge is counted by the worker, so the benchmark can tell it from a coherence read.
+    expect(fleet.counters.hot_keys_merges).toBe((counters.hot_keys_merges ?? 0) + 1)
   })
 
   it('reports the edge tier, the Upstash traffic the server saw, and the purge-log view', async () => {

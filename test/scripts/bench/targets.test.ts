@@ -45,6 +45,22 @@ describe('evaluateTargets', () => {
     expect(verdictOf(evaluateTargets({ scenarios: [chatty], deltaMs: 2000 }), 'Upstash requests: 0 per memory hit').verdict).toBe('not met')
   })
 
+  it('takes hot-key merges (counted by the worker) out of the coherence reads and charges each one request', () => {
+    const base = scenario('memory-hit', 'tiercache', 1000)
+    const withMerges = (upstash: number, merges: number) => ({
+      ...base,
+      runs: base.runs.map((r) => ({ ...r, upstashRequests: upstash, workerCounters: { ...r.workerCounters, hot_keys_merges: merges } })),
+    })
+    // 3 reads + 1 merge per repetition: within both budgets, and the merges are named.
+    const t = evaluateTargets({ scenarios: [withMerges(4, 1)], deltaMs: 2000 })
+    expect(verdictOf(t, 'coherence').verdict).toBe('met')
+    expect(verdictOf(t, 'coherence').measured).toContain('3 hot-key merges not counted as reads')
+    expect(verdictOf(t, 'Upstash requests: 0 per memory hit').verdict).toBe('met')
+    // Without the worker's count, the same 4 requests are 4 reads: over ⌈5 s / 2 s⌉ = 3.
+    expect(verdictOf(evaluateTargets({ scenarios: [withMerges(4, 0)], deltaMs: 2000 }), 'coherence').verdict).toBe('not met')
+    expect(verdictOf(evaluateTargets({ scenarios: [withMerges(4, 0)], deltaMs: 2000 }), 'Upstash requests: 0 per memory hit').verdict).toBe('not met')
+  })
+
   it('charges a Redis hit one request and a request that fell through to the origin two', () => {
     const base = scenario('redis-hit', 'tiercache', 1000)
     const run = (upstash: number) => ({ ...base.runs[0]!, upstashRequests: upstash, workerCounters: { requests: 5000, redis_hits: 4995, origin_fetches: 5, redis_errors: 5 } })
