@@ -7,6 +7,8 @@
  * send in `Cache-Tag` / `Surrogate-Key` (printable ASCII, no comma or space, ≤ 1,024 characters, as
  * Cloudflare accepts them). Unknown fields are an error, not ignored: a typo must not purge nothing.
  */
+import { parseJsonObject } from '../json-body.ts'
+
 
 /** A validated purge request. */
 export interface PurgeRequest {
@@ -57,15 +59,9 @@ const urlOrPath = (s: string): string | undefined => {
 
 /** Parses and validates a purge body (the raw text, already size-checked). */
 export function parsePurgeBody(text: string): Result {
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    return { ok: false, error: 'body must be valid JSON' }
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: 'body must be a JSON object' }
-  const record = body as Record<string, unknown>
-  for (const key of Object.keys(record)) if (!FIELDS.has(key)) return { ok: false, error: `unknown field "${key}"` }
+  const parsed = parseJsonObject(text, FIELDS)
+  if (!parsed.ok) return parsed
+  const record = parsed.value
   const urls = stringList(record, 'urls', urlOrPath)
   if (typeof urls === 'string') return { ok: false, error: urls }
   const prefixes = stringList(record, 'prefixes', urlOrPath)

@@ -7,6 +7,8 @@
  * or `{ "hot": 50 }` — the fleet's hottest keys (src/observe/hot-set.ts). Optional `budget` lowers the
  * run's origin budget below the configured one; `concurrency` lowers the configured concurrency.
  */
+import { parseJsonObject } from '../json-body.ts'
+
 
 /** Most URLs one run takes (a list, a sitemap's entries, or the hot set). */
 export const MAX_WARM_URLS = 1000
@@ -55,15 +57,9 @@ const positive = (record: Record<string, unknown>, field: string): Result<number
 
 /** Parses and validates a warm body (raw text, already size-checked) against the webhook's own URL. */
 export function parseWarmBody(text: string, base: URL): Result<WarmRequest> {
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    return { ok: false, error: 'body must be valid JSON' }
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: 'body must be a JSON object' }
-  const record = body as Record<string, unknown>
-  for (const key of Object.keys(record)) if (!FIELDS.has(key)) return { ok: false, error: `unknown field "${key}"` }
+  const parsed = parseJsonObject(text, FIELDS)
+  if (!parsed.ok) return parsed
+  const record = parsed.value
   const given = ['urls', 'sitemap', 'hot'].filter((f) => record[f] !== undefined)
   if (given.length !== 1) return { ok: false, error: 'give exactly one of "urls" (a list), "sitemap" (a URL) or "hot": true' }
   const budget = positive(record, 'budget')
