@@ -211,9 +211,18 @@ export function readWorkerConfig(env: Env): WorkerConfig {
   const originUrl = validateHttpUrl('ORIGIN_URL', env.ORIGIN_URL)
   const warnings: string[] = []
   const options = resolveOptions(engineOptionsFromEnv(env, warnings))
+  const purge = readPurgeConfig(env, warnings)
+  return { originUrl, options, warnings, purge, warm: readWarm(env) }
+}
+
+/**
+ * The purge webhook's settings: `PURGE_SECRET` (and `PURGE_SECRET_PREVIOUS` during a rotation),
+ * `PURGE_MAX_BYTES`. Shared by the deployable worker and `tiercacheRoutes()` in a user's app.
+ * Throws {@link ConfigError} on a secret shorter than 16 characters.
+ */
+export function readPurgeConfig(env: Env, warnings: string[] = []): WorkerConfig['purge'] {
   const secrets = [env.PURGE_SECRET, env.PURGE_SECRET_PREVIOUS].filter((s): s is string => Boolean(s))
   if (secrets.some((s) => s.length < 16)) throw new ConfigError('PURGE_SECRET / PURGE_SECRET_PREVIOUS must be at least 16 characters')
   if (secrets.length === 0) warnings.push('purge webhook off: PURGE_SECRET is not set')
-  const purge = { secrets, maxBytes: optionalInt('PURGE_MAX_BYTES', env.PURGE_MAX_BYTES) ?? 64 * 1024 }
-  return { originUrl, options, warnings, purge, warm: readWarm(env) }
+  return { secrets, maxBytes: optionalInt('PURGE_MAX_BYTES', env.PURGE_MAX_BYTES) ?? 64 * 1024 }
 }

@@ -3,6 +3,7 @@
  * The deployable worker is `src/worker.ts`; this barrel is for using the engine in your own Hono app.
  */
 export { tieredCache, type TieredCacheMiddlewareOptions, type TieredCacheOptionsFactory } from './middleware.ts'
+export { tiercacheRoutes } from './internal-mount.ts'
 export type { TieredCacheOptions, RouteRule, MemoryTierOptions, EdgeTierOptions, RedisTierOptions, PerUserOptions, CohortOptions } from './options.ts'
 export { identityHash } from './routes.ts'
 export { signPurge, computeSignature, SIGNATURE_HEADER } from './purge/signature.ts'

@@ -70,7 +70,7 @@ async function hotKeysOf(engine: Engine, fleet: boolean): Promise<{ hotKeys: Fle
 }
 
 /** Builds the internal sub-app for one isolate. */
-export function internalRoutes(config: WorkerConfig, engine: Engine, warm?: WarmAccess): Hono<{ Bindings: Env }> {
+export function internalRoutes(config: Pick<WorkerConfig, 'purge' | 'warnings'>, engine: Engine, warm?: WarmAccess): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>()
   const { tiers, stats, options } = engine
 
