@@ -43,7 +43,7 @@ interface Mounted {
  * each request): the middleware skips only its internal prefix, so it would otherwise cache these routes.
  * Warming (`POST /warm`) is the stand-alone worker's alone: it needs to send requests through the app.
  */
-export function tiercacheRoutes<E = any>(): Hono<{ Bindings: E }> {
+export function tiercacheRoutes<E extends object = any>(): Hono<{ Bindings: E }> {
   let mounted: Mounted | undefined
   let ownEngine: Engine | undefined
   const mount = (env: unknown): Mounted => {
