@@ -4,17 +4,16 @@
  * the example, bundled by wrangler (`wrangler deploy --dry-run`) and run in workerd with the example's
  * vars, against the local Redis tier; the demo origin stands in for the items API its loader calls.
  *
- * Purges reach the app the way they reach any isolate on the same Redis: the origin sends the signed
- * webhook to a tiercache worker (the package's stand-alone worker, from the same install) sharing the
- * key prefix, which records it in the purge log; the app's isolate reads that log at most once per δ.
+ * Purges go to the app itself: it mounts `tiercacheRoutes()` at /__tiercache, so the signed webhook uses
+ * the same engine as its middleware and data API and the next request misses at once, in this isolate.
  */
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildWorker, projectRoot } from '../../scripts/build-worker.ts'
+import { projectRoot } from '../../scripts/build-worker.ts'
 import { exec } from '../../scripts/lib/examples.ts'
-import { cacheStatus, eventually, servedBy, startStack, TEST_TOKEN, type Stack } from '../support/stack.ts'
+import { cacheStatus, servedBy, startStack, TEST_TOKEN, type Stack } from '../support/stack.ts'
 import {
   installExample,
   packedTarball,
@@ -26,14 +25,11 @@ import {
 } from '../support/package.ts'
 
 const PURGE_SECRET = 'hono-app-example-purge-secret'
-/** The δ the app's isolate reads the purge log with (the default). */
-const DELTA_MS = 2000
 
 describe('examples/hono-app (installed from the tarball, bundled by wrangler, in workerd)', () => {
   let example: InstalledExample
   let stack: Stack
   let app: ExampleWorker
-  let purger: ExampleWorker
   let signPurge: (secret: string, body: string) => Promise<string>
 
   beforeAll(async () => {
@@ -41,17 +37,12 @@ describe('examples/hono-app (installed from the tarball, bundled by wrangler, in
     const [build, config] = await Promise.all([wranglerBuild(example.dir), wranglerConfig(example.dir)])
     stack = await startStack({ workers: 0 })
     const shared = { UPSTASH_REDIS_REST_URL: stack.upstash.url, UPSTASH_REDIS_REST_TOKEN: TEST_TOKEN, REDIS_PREFIX: stack.prefix }
-    app = await startExampleWorker(build.script, config.compatibilityDate, { ...config.vars, ...shared, ITEMS_API_URL: stack.origin.url })
-    // The purge receiver: the package's worker entry from the same install, bundled as wrangler would.
-    const workerEntry = path.join(example.dir, 'node_modules', 'tiercache', 'dist', 'worker.js')
-    const purgerScript = await buildWorker(path.relative(projectRoot, workerEntry), path.join(example.dir, 'purger', 'worker.js'))
-    purger = await startExampleWorker(purgerScript, config.compatibilityDate, { ...shared, ORIGIN_URL: stack.origin.url, REDIS_TIMEOUT_MS: '2000', PURGE_SECRET })
+    app = await startExampleWorker(build.script, config.compatibilityDate, { ...config.vars, ...shared, ITEMS_API_URL: stack.origin.url, PURGE_SECRET })
     const helper = path.join(example.dir, 'node_modules', 'tiercache', 'dist', 'purge', 'signature.js')
     ;({ signPurge } = (await import(pathToFileURL(helper).href)) as { signPurge: typeof signPurge })
   }, 240_000)
   afterAll(async () => {
     await app?.dispose()
-    await purger?.dispose()
     await stack?.close()
     await example?.remove()
   })
@@ -61,14 +52,15 @@ describe('examples/hono-app (installed from the tarball, bundled by wrangler, in
     const res = await app.fetch(p)
     return { res, body: await res.text() }
   }
-  const purgeTags = async (tags: string[]) => {
+  const purgeTags = (tags: string[], signature?: string) => {
     const body = JSON.stringify({ tags })
-    const res = await purger.fetch('/__tiercache/purge', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'tiercache-signature': await signPurge(PURGE_SECRET, body) },
-      body,
-    })
-    expect(res.status, await res.text()).toBe(200)
+    return signPurge(PURGE_SECRET, body).then((signed) =>
+      app.fetch('/__tiercache/purge', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(signature === '' ? {} : { 'tiercache-signature': signature ?? signed }) },
+        body,
+      })
+    )
   }
 
   it('type-checks with its own tsconfig against the declarations in the tarball', async () => {
@@ -125,7 +117,7 @@ describe('examples/hono-app (installed from the tarball, bundled by wrangler, in
     expect(loaderCalls('missing')).toBe(1)
   })
 
-  it('a signed purge by tag makes the next request miss, for HTTP entries and data entries alike', async () => {
+  it('its own purge webhook: unsigned is 401; a signed purge by tag makes the next request miss at once, HTTP and data entries alike', async () => {
     await get('/api/hello')
     expect(servedBy((await get('/api/hello')).res)).toBe('memory')
     const item = await get('/items/2')
@@ -133,10 +125,16 @@ describe('examples/hono-app (installed from the tarball, bundled by wrangler, in
     expect((await get('/items/2')).body).toBe(item.body)
     expect(loaderCalls('2')).toBe(loads)
 
-    await purgeTags(['api', 'items'])
-    // Within δ (plus scheduling slack on a loaded machine) the app's isolate has read the purge log.
-    await eventually(async () => servedBy((await get('/api/hello')).res) === 'origin', DELTA_MS + 5000)
-    await eventually(async () => (await get('/items/2'), loaderCalls('2') > loads), DELTA_MS + 5000)
+    // Unsigned, or signed with another secret: refused, and nothing is evicted.
+    expect((await purgeTags(['api', 'items'], '')).status).toBe(401)
+    expect((await purgeTags(['api', 'items'], await signPurge('not-the-example-purge-secret', '{"tags":["api","items"]}'))).status).toBe(401)
+    expect(servedBy((await get('/api/hello')).res)).toBe('memory')
+
+    const purged = await purgeTags(['api', 'items'])
+    expect(purged.status, await purged.clone().text()).toBe(200)
+    // The app's own webhook used its own engine: the very next requests miss, no δ to wait.
+    expect(servedBy((await get('/api/hello')).res)).toBe('origin')
+    await get('/items/2')
     expect(loaderCalls('2')).toBe(loads + 1)
     const reloaded = JSON.parse((await get('/items/2')).body) as { serial: number }
     expect(reloaded.serial).not.toBe((JSON.parse(item.body) as { serial: number }).serial)

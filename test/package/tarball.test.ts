@@ -90,18 +90,21 @@ describe('the npm package (npm pack)', () => {
     }
     const index = await readFile(path.join(unpacked, 'dist/index.js'), 'utf8')
     expect(index).toContain("from \"./middleware.js\"")
+    // The mountable internal routes (purge webhook, health, stats) for a worker author's app.
+    expect(index).toMatch(/export \{ tiercacheRoutes \} from "\.\/internal-mount\.js"/)
   })
 
   it('its types resolve for every entry point under moduleResolution bundler, nodenext and node10 (typesVersions)', async () => {
     await writeFile(
       path.join(temp, 'use.ts'),
       [
-        "import { tieredCache, ConfigError } from 'tiercache'",
+        "import { tieredCache, tiercacheRoutes, ConfigError } from 'tiercache'",
         "import { signPurge } from 'tiercache/purge'",
         "import { computeSignature } from 'tiercache/purge/signature'",
         "import worker from 'tiercache/worker'",
         "import { dataCache } from 'tiercache/data'",
         'export const used = [tieredCache, ConfigError, computeSignature, worker.fetch, dataCache]',
+        "export const routes: { fetch: (request: Request) => Response | Promise<Response> } = tiercacheRoutes()",
         '// @ts-expect-error: the declarations are real, not any',
         'export const wrong: number = signPurge',
         '',

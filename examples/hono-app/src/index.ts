@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { tieredCache } from 'tiercache'
+import { tieredCache, tiercacheRoutes } from 'tiercache'
 import { dataCache } from 'tiercache/data'
 
 type Bindings = {
@@ -8,6 +8,10 @@ type Bindings = {
   /** Optional: share a database between deployments (tiercache's stand-alone worker uses REDIS_PREFIX too). */
   REDIS_PREFIX?: string
   ITEMS_API_URL: string
+  /** Secret (wrangler secret put): signs the purge webhook. Without it the purge route answers 404. */
+  PURGE_SECRET?: string
+  /** Secret: Bearer token for /__tiercache/stats. */
+  INTERNAL_TOKEN?: string
 }
 
 type Item = { id: string; body: string; version: number }
@@ -23,6 +27,10 @@ app.use(
     routes: [{ pattern: '/api/', ttl: 30, tags: ['api'] }],
   }))
 )
+
+// The signed purge webhook (and /health, /stats) on this app's own caches: your backend POSTs to
+// /__tiercache/purge after it writes; memory, the edge and Redis drop the entries, other isolates within δ.
+app.route('/__tiercache', tiercacheRoutes())
 
 app.get('/api/hello', (c) => c.json({ message: 'Hello Hono!', at: new Date().toISOString() }))
 
