@@ -19,7 +19,7 @@ export function withoutDataApi(file: string, text: string): string {
 }
 
 const variants: Array<{ label: string; example: string; rewrite?: typeof withoutDataApi }> = [
-  { label: 'Hono app, middleware only', example: 'hono-app', rewrite: withoutDataApi },
+  { label: 'Hono app, middleware + tiercacheRoutes, no data API', example: 'hono-app', rewrite: withoutDataApi },
   { label: 'Hono app, middleware + data API (examples/hono-app)', example: 'hono-app' },
   { label: 'stand-alone worker (examples/standalone-worker)', example: 'standalone-worker' },
 ]
