@@ -24,7 +24,7 @@ interface Mounted {
 
 /**
  * The signed purge webhook (`POST /purge`), `GET /health` and `GET /stats` (Bearer `INTERNAL_TOKEN`),
- * and `POST /memory/clear`, as a Hono sub-app to mount at the engine's `internalPrefix`
+ * `POST /memory/clear` and the dashboard (everything src/internal.ts serves but `/warm`), as a Hono sub-app to mount at the engine's `internalPrefix`
  * (`/__tiercache` unless the middleware's options set another):
  *
  * ```ts

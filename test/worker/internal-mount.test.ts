@@ -68,7 +68,7 @@ describe('tiercacheRoutes() mounted in a worker author’s app (workerd, two pro
     await eventually(async () => /desc="memory-hit"/.test((await get('/users/1')).headers.get('server-timing') ?? ''), 10_000)
   }
 
-  it('serves /health and a token-guarded /stats from the app’s engine', async () => {
+  it('serves /health, a token-guarded /stats and the dashboard from the app’s engine', async () => {
     const health = await a('/__tiercache/health')
     expect(health.status).toBe(200)
     expect(await health.json()).toMatchObject({ ok: true, tiers: { redis: { configured: true, reachable: true } } })
@@ -78,6 +78,10 @@ describe('tiercacheRoutes() mounted in a worker author’s app (workerd, two pro
     expect(stats.status).toBe(200)
     // The app's own traffic is counted there: the routes read the middleware's engine, not one of their own.
     expect(((await stats.json()) as { counters: Record<string, number> }).counters.requests).toBeGreaterThan(0)
+    // The operator page is there too: its sign-in form, with INTERNAL_TOKEN set.
+    const dashboard = await a('/__tiercache/dashboard')
+    expect(dashboard.status).toBe(200)
+    expect(await dashboard.text()).toMatch(/<form/i)
   })
 
   it('refuses an unsigned or wrongly signed purge with 401, and evicts nothing', async () => {
