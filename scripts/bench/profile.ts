@@ -13,6 +13,10 @@
  * builds. `--cpu-only` skips the profiler (whose sampling costs CPU too) and prints only that figure;
  * `--script` runs an already-built bundle instead of building `src/worker.ts` (an older build, to compare).
  *
+ * `--redis` adds the Redis tier (the local Upstash-compatible server over the shared redis-server on
+ * 127.0.0.1:6379, a fresh key prefix), so every tier is on. `{n}` in the path is a counter that never
+ * repeats: `--redis --path '/etag/miss-{n}?max-age=3600'` profiles misses that fill all three tiers.
+ *
  * `--instructions N` runs workerd under valgrind's callgrind (instrumentation off until the warm-up is
  * done) and prints the instructions executed per request over N requests: a count that does not depend on
  * what else the machine is doing, so two builds compare exactly even on a shared machine (valgrind must be
@@ -28,6 +32,7 @@ import autocannon from 'autocannon'
 import { Miniflare } from 'miniflare'
 import { buildWorker, bundleDir, projectRoot } from '../build-worker.ts'
 import { startDemoOrigin } from '../demo-origin/server.ts'
+import { startUpstashLocal } from '../upstash-local/server.ts'
 import { COMPATIBILITY_DATE } from './workers.ts'
 import { cpuMicros, findDescendant } from './process-cpu.ts'
 
@@ -54,6 +59,7 @@ const { values } = parseArgs({
     'cpu-only': { type: 'boolean', default: false },
     script: { type: 'string' },
     instructions: { type: 'string' },
+    redis: { type: 'boolean', default: false },
   },
 })
 
@@ -137,6 +143,14 @@ const origin = await startDemoOrigin()
 const scriptPath = values.script ? path.resolve(values.script) : await buildWorker('src/worker.ts', path.join(bundleDir, 'bench', 'profile.js'))
 const bindings: Record<string, string> = { ORIGIN_URL: origin.url, EDGE_CACHE: values.edge! }
 if (values['memory-max-bytes']) bindings['MEMORY_MAX_BYTES'] = values['memory-max-bytes']
+const upstash = values.redis ? await startUpstashLocal({ port: 0, token: 'profile-token', redisHost: '127.0.0.1', redisPort: 6379 }) : undefined
+if (upstash) {
+  bindings['UPSTASH_REDIS_REST_URL'] = upstash.url
+  bindings['UPSTASH_REDIS_REST_TOKEN'] = 'profile-token'
+  bindings['REDIS_PREFIX'] = `profile-${process.pid}-${Date.now()}:`
+  // Generous: under callgrind (about 50× slower) a 150 ms deadline would turn every lookup into a timeout.
+  bindings['REDIS_TIMEOUT_MS'] = '10000'
+}
 const mf = new Miniflare({
   name: 'tiercache',
   modules: true,
@@ -152,7 +166,8 @@ try {
   await mf.ready
   const url = (await mf.unsafeGetDirectURL('tiercache')).origin
   const keys = values.path!.includes('{k}') ? Number(values.keys) : 1
-  const pathOf = (k: number) => values.path!.replace('{k}', String(k))
+  let n = 0
+  const pathOf = (k: number) => values.path!.replace('{k}', String(k)).replace('{n}', () => String(n++))
   for (let round = 0; round < 3; round++) for (let k = 0; k < keys; k++) await (await fetch(url + pathOf(k))).arrayBuffer()
   const warm = await fetch(url + pathOf(0))
   console.log(`warm response: ${warm.status} cache-status: ${warm.headers.get('cache-status')}`)
@@ -209,4 +224,5 @@ try {
 } finally {
   await mf.dispose()
   await origin.close()
+  await upstash?.close()
 }
