@@ -177,11 +177,16 @@ try {
   await warm.arrayBuffer()
   if (callgrindDir) {
     const requests = Number(values.instructions)
-    execFileSync('callgrind_control', ['-i', 'on'], { stdio: 'ignore' })
+    // Our workerd only: without a PID, callgrind_control switches and dumps every callgrind run on the
+    // machine, so two profiles at once would count each other's windows.
+    const target = findDescendant(process.pid, 'callgrind-amd64')
+    if (target === undefined) throw new Error('no callgrind process found under this one (is valgrind installed?)')
+    const control = (...args: string[]) => execFileSync('callgrind_control', [...args, String(target)], { stdio: 'ignore' })
+    control('-i', 'on')
     let k = 0
     const result = await autocannon({ url, connections: 10, amount: requests, requests: [{ setupRequest: (req) => ({ ...req, path: pathOf(k++ % keys) }) }] })
-    execFileSync('callgrind_control', ['-i', 'off'], { stdio: 'ignore' })
-    execFileSync('callgrind_control', ['-d'], { stdio: 'ignore' })
+    control('-i', 'off')
+    control('-d')
     const ir = instructionsIn(callgrindDir)
     console.log(`${result.requests.total} requests (${result.non2xx} not 2xx); ${(ir / result.requests.total / 1000).toFixed(1)} k instructions per request in workerd (callgrind)`)
   } else {
