@@ -13,6 +13,10 @@
  * builds. `--cpu-only` skips the profiler (whose sampling costs CPU too) and prints only that figure;
  * `--script` runs an already-built bundle instead of building `src/worker.ts` (an older build, to compare).
  *
+ * `--redis` adds the Redis tier (the local Upstash-compatible server over the shared redis-server on
+ * 127.0.0.1:6379, a fresh key prefix), so every tier is on. `{n}` in the path is a counter that never
+ * repeats: `--redis --path '/etag/miss-{n}?max-age=3600'` profiles misses that fill all three tiers.
+ *
  * `--instructions N` runs workerd under valgrind's callgrind (instrumentation off until the warm-up is
  * done) and prints the instructions executed per request over N requests: a count that does not depend on
  * what else the machine is doing, so two builds compare exactly even on a shared machine (valgrind must be
@@ -28,6 +32,7 @@ import autocannon from 'autocannon'
 import { Miniflare } from 'miniflare'
 import { buildWorker, bundleDir, projectRoot } from '../build-worker.ts'
 import { startDemoOrigin } from '../demo-origin/server.ts'
+import { startUpstashLocal } from '../upstash-local/server.ts'
 import { COMPATIBILITY_DATE } from './workers.ts'
 import { cpuMicros, findDescendant } from './process-cpu.ts'
 
@@ -54,6 +59,7 @@ const { values } = parseArgs({
     'cpu-only': { type: 'boolean', default: false },
     script: { type: 'string' },
     instructions: { type: 'string' },
+    redis: { type: 'boolean', default: false },
   },
 })
 
@@ -137,6 +143,17 @@ const origin = await startDemoOrigin()
 const scriptPath = values.script ? path.resolve(values.script) : await buildWorker('src/worker.ts', path.join(bundleDir, 'bench', 'profile.js'))
 const bindings: Record<string, string> = { ORIGIN_URL: origin.url, EDGE_CACHE: values.edge! }
 if (values['memory-max-bytes']) bindings['MEMORY_MAX_BYTES'] = values['memory-max-bytes']
+const upstash = values.redis ? await startUpstashLocal({ port: 0, token: 'profile-token', redisHost: '127.0.0.1', redisPort: 6379 }) : undefined
+if (upstash) {
+  bindings['UPSTASH_REDIS_REST_URL'] = upstash.url
+  bindings['UPSTASH_REDIS_REST_TOKEN'] = 'profile-token'
+  bindings['REDIS_PREFIX'] = `profile-${process.pid}-${Date.now()}:`
+  // Generous: under callgrind (about 50× slower) a 150 ms deadline would turn every lookup into a timeout.
+  bindings['REDIS_TIMEOUT_MS'] = '10000'
+  // One purge-log read per δ is not per-request work, and under callgrind how many fall in the counted
+  // window depends on the wall clock: a long δ keeps them out so two builds' counts compare.
+  bindings['COHERENCE_DELTA_MS'] = '600000'
+}
 const mf = new Miniflare({
   name: 'tiercache',
   modules: true,
@@ -152,18 +169,24 @@ try {
   await mf.ready
   const url = (await mf.unsafeGetDirectURL('tiercache')).origin
   const keys = values.path!.includes('{k}') ? Number(values.keys) : 1
-  const pathOf = (k: number) => values.path!.replace('{k}', String(k))
+  let n = 0
+  const pathOf = (k: number) => values.path!.replace('{k}', String(k)).replace('{n}', () => String(n++))
   for (let round = 0; round < 3; round++) for (let k = 0; k < keys; k++) await (await fetch(url + pathOf(k))).arrayBuffer()
   const warm = await fetch(url + pathOf(0))
   console.log(`warm response: ${warm.status} cache-status: ${warm.headers.get('cache-status')}`)
   await warm.arrayBuffer()
   if (callgrindDir) {
     const requests = Number(values.instructions)
-    execFileSync('callgrind_control', ['-i', 'on'], { stdio: 'ignore' })
+    // Our workerd only: without a PID, callgrind_control switches and dumps every callgrind run on the
+    // machine, so two profiles at once would count each other's windows.
+    const target = findDescendant(process.pid, 'callgrind-amd64')
+    if (target === undefined) throw new Error('no callgrind process found under this one (is valgrind installed?)')
+    const control = (...args: string[]) => execFileSync('callgrind_control', [...args, String(target)], { stdio: 'ignore' })
+    control('-i', 'on')
     let k = 0
     const result = await autocannon({ url, connections: 10, amount: requests, requests: [{ setupRequest: (req) => ({ ...req, path: pathOf(k++ % keys) }) }] })
-    execFileSync('callgrind_control', ['-i', 'off'], { stdio: 'ignore' })
-    execFileSync('callgrind_control', ['-d'], { stdio: 'ignore' })
+    control('-i', 'off')
+    control('-d')
     const ir = instructionsIn(callgrindDir)
     console.log(`${result.requests.total} requests (${result.non2xx} not 2xx); ${(ir / result.requests.total / 1000).toFixed(1)} k instructions per request in workerd (callgrind)`)
   } else {
@@ -209,4 +232,5 @@ try {
 } finally {
   await mf.dispose()
   await origin.close()
+  await upstash?.close()
 }

@@ -69,4 +69,4 @@ export function unquote(value: string): string {
  * case-insensitive and therefore should be normalized to use uppercase letters".
  */
 export const upperPercentEncoding = (value: string): string =>
-  value.replace(/%([0-9a-fA-F]{2})/g, (_m, hex: string) => `%${hex.toUpperCase()}`)
+  !value.includes('%') ? value : value.replace(/%([0-9a-fA-F]{2})/g, (_m, hex: string) => `%${hex.toUpperCase()}`)

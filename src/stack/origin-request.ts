@@ -5,7 +5,7 @@
  */
 import { entryHeader, type CacheEntry } from '../entry.ts'
 import { revalidationHeaders } from '../policy/conditional.ts'
-import { normaliseUrl } from '../policy/key.ts'
+import { cacheKey } from '../policy/key.ts'
 import type { StackContext } from './context.ts'
 
 /** Client preconditions: answered by tiercache from the stored response, never forwarded on a fill. */
@@ -14,12 +14,13 @@ const CLIENT_CONDITIONALS = ['if-none-match', 'if-modified-since', 'if-match', '
 export function originRequest(context: StackContext, request: Request, stale: CacheEntry | undefined): Request {
   // Fetch exactly what the key names: a parameter left out of the key (utm_*) must not reach an origin
   // that could reflect it into a body stored under the clean key (cache poisoning).
-  const url = normaliseUrl(new URL(request.url), { ignoreQueryParams: context.options.ignoreQueryParams })
+  // The key's URL string is the normalised URL's href (policy/key.ts).
+  const url = cacheKey(new URL(request.url), { ignoreQueryParams: context.options.ignoreQueryParams })
   const headers = new Headers(request.headers)
   for (const name of CLIENT_CONDITIONALS) headers.delete(name)
   if (stale) {
     const validators = revalidationHeaders({ etag: entryHeader(stale, 'etag'), lastModified: entryHeader(stale, 'last-modified') })
     validators.forEach((value, name) => headers.set(name, value))
   }
-  return new Request(url.toString(), { method: request.method === 'HEAD' ? 'HEAD' : 'GET', headers, redirect: 'manual' })
+  return new Request(url, { method: request.method === 'HEAD' ? 'HEAD' : 'GET', headers, redirect: 'manual' })
 }

@@ -135,6 +135,35 @@ describe('normaliseUrl', () => {
     expect(url.href).toBe('https://example.com/x?b=1')
   })
 
+  it('names the same URL as normalising through URL setters (the form cacheKey replaced), for awkward inputs', () => {
+    const throughSetters = (href: string, ignoreQueryParams: string[]): string => {
+      const out = new URL(href)
+      out.username = ''
+      out.password = ''
+      out.hash = ''
+      out.hostname = out.hostname.toLowerCase()
+      out.pathname = out.pathname.replace(/%([0-9a-fA-F]{2})/g, (_m, hex: string) => `%${hex.toUpperCase()}`)
+      out.search = normaliseQuery(out.search, { ignoreQueryParams })
+      return out.href
+    }
+    const hrefs = [
+      'https://user:pw@Example.COM:443/a/%2e%2e/b%2fc/./d?#frag',
+      'http://EXAMPLE.com:8080/%7euser/%2E/x?b=%2f&a=%e2%82%ac&a=1#x',
+      'https://[2001:DB8::1]:8443/p?q',
+      'https://xn--bcher-kva.example/%41%zz%4?utm_source=x',
+      "https://example.com/it's here/<>\"?q='1' 2&z",
+      'https://example.com/?utm_source=only',
+      'https://example.com',
+      'https://example.com/%c3%a9t%C3%A9?%C3%A9=1&%c3%a9=2',
+    ]
+    for (const href of hrefs) {
+      for (const ignore of [[], ['utm_*']]) {
+        expect(cacheKey(new URL(href), { ignoreQueryParams: ignore }), href).toBe(throughSetters(href, ignore))
+        expect(normaliseUrl(new URL(href), { ignoreQueryParams: ignore }).href, href).toBe(throughSetters(href, ignore))
+      }
+    }
+  })
+
   it('does not modify its input', () => {
     const input = new URL('https://example.com/?b=1&a=2#f')
     normaliseUrl(input)
