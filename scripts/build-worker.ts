@@ -3,7 +3,7 @@
  * Miniflare-based tests and the benchmark run the exact artefact that ships (`npm run build:worker`).
  * Bundles go to `build/`, never `dist/`: `dist/` is the npm package (`npm run build`, scripts/build-package.ts).
  */
-import { build } from 'esbuild'
+import { build, type BuildOptions } from 'esbuild'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 
@@ -12,17 +12,22 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export const bundleDir = path.join(projectRoot, 'build')
 export const workerBundlePath = path.join(bundleDir, 'worker.js')
 
+/** esbuild settings for a Workers bundle (the ones wrangler uses); the start-up benchmark measures with them too. */
+export const WORKER_BUILD = {
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  mainFields: ['browser', 'module', 'main'],
+  conditions: ['workerd', 'worker', 'browser'],
+} as const satisfies BuildOptions
+
 /** Builds the worker bundle and returns its path. */
 export async function buildWorker(entry = 'src/worker.ts', outfile = workerBundlePath): Promise<string> {
   await build({
     entryPoints: [path.join(projectRoot, entry)],
     outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    mainFields: ['browser', 'module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
+    ...WORKER_BUILD,
     sourcemap: 'linked',
     logLevel: 'warning',
   })

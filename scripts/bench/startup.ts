@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
-import { projectRoot } from '../build-worker.ts'
+import { projectRoot, WORKER_BUILD } from '../build-worker.ts'
 import { COMPATIBILITY_DATE } from './workers.ts'
 
 const run = promisify(execFile)
@@ -65,12 +65,7 @@ export async function bundleSize(name: string, entry: string): Promise<BundleSiz
 async function packageShares(entry: string): Promise<BundleSize['packages']> {
   const result = await build({
     entryPoints: [path.join(projectRoot, entry)],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    mainFields: ['browser', 'module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
+    ...WORKER_BUILD,
     minify: true,
     write: false,
     metafile: true,

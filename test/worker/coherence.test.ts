@@ -3,6 +3,7 @@ import { Redis } from '@upstash/redis'
 import { cacheStatus, eventually, sendPurge, servedBy, startStack, TEST_TOKEN, type Stack, type WorkerProcess } from '../support/stack.ts'
 import { decodeFromRedis } from '../../src/codec.ts'
 import type { Item } from '../../scripts/demo-origin/item-store.ts'
+import { itemRead as itemReadAt } from '../support/item-read.ts'
 
 // design.md §5: after a purge is acknowledged, no isolate in any data centre serves the purged content
 // more than δ later. Two worker processes share Redis; each has its own memory and its own edge cache.
@@ -110,22 +111,14 @@ describe('bounded staleness across worker processes', () => {
     const edgeUrl = 'http://tiercache.test/__tiercache/edge/http%3A%2F%2Ftiercache.test%2Fitems%2Ffence-1%3Fhold%3D3000'
     const original = stack.origin.data.put(id, 'the original').item
     // The origin's own signal that the held request has read the item (it answers 3 s later).
-    const store = stack.origin.data
-    const storeGet = store.get.bind(store)
-    let signalRead = () => {}
-    const itemRead = new Promise<void>((resolve) => (signalRead = resolve))
-    store.get = (itemId: string) => {
-      const item = storeGet(itemId)
-      if (itemId === id) signalRead()
-      return item
-    }
+    const watch = itemReadAt(stack.origin.data, id)
     let fillAnswered = false
     let slowFill: Promise<ItemRead>
     try {
       slowFill = readItem(stack.workers[1]!, id, path).finally(() => void (fillAnswered = true))
-      await itemRead
+      await watch.read
     } finally {
-      Reflect.deleteProperty(store, 'get')
+      watch.restore()
     }
     // The item changes and the purge (by tag) is acknowledged while that fill waits on the origin.
     const written = stack.origin.data.put(id, 'written during the fill').item

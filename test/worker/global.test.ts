@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startUpstashGlobal, type UpstashGlobal, type UpstashRegion } from '../../scripts/upstash-local/global.ts'
 import { cacheStatus, eventually, sendPurge, servedBy, startStack, type Stack, type WorkerProcess } from '../support/stack.ts'
 import type { Item } from '../../scripts/demo-origin/item-store.ts'
+import { itemRead as itemReadAt } from '../support/item-read.ts'
 
 const DELTA_MS = 1000
 /** design.md §8: purge-to-invisible ≤ δ + 1 s across worker processes. */
@@ -118,21 +119,13 @@ describe.each([
     const original = stack.origin.data.put(id, 'the original').item
     far.setGlobalKnobs({ lagMs: LAG_MS })
     try {
-      const store = stack.origin.data
-      const storeGet = store.get.bind(store)
-      let signalRead = () => {}
-      const itemRead = new Promise<void>((resolve) => (signalRead = resolve))
-      store.get = (itemId: string) => {
-        const item = storeGet(itemId)
-        if (itemId === id) signalRead()
-        return item
-      }
+      const watch = itemReadAt(stack.origin.data, id)
       let slowFill: Promise<{ version: number }>
       try {
         slowFill = readItem(reader, path)
-        await itemRead
+        await watch.read
       } finally {
-        Reflect.deleteProperty(store, 'get')
+        watch.restore()
       }
       const written = stack.origin.data.put(id, 'written during the fill').item
       const purge = await sendPurge(writer, { tags: [`item-${id}`], id: `gf-purge-${id}` })
