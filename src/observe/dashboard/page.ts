@@ -8,6 +8,7 @@
  * failed somewhere; `connect-src 'self'` lets the script poll the stats; `form-action 'self'` and
  * `frame-ancestors 'none'` keep the forms from being re-targeted or framed (clickjacking).
  */
+import { bytesToBase64 } from '../../codec.ts'
 import { CLIENT_SCRIPT } from './client.ts'
 
 const STYLE = `
@@ -70,7 +71,7 @@ export const escapeHtml = (text: string): string =>
 
 const sha256Base64 = async (text: string): Promise<string> => {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
-  return btoa(String.fromCharCode(...digest))
+  return bytesToBase64(digest)
 }
 
 let policy: Promise<string> | undefined

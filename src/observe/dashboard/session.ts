@@ -9,6 +9,7 @@
  * stats; RFC 6265bis §5.4.7) and scoped to the internal prefix. `Secure` is left out only for plain http
  * on a loopback host (`wrangler dev`, tests), where there is no TLS to require; everywhere else it is set.
  */
+import { bytesToBase64Url } from '../../codec.ts'
 import { timingSafeEqualText } from '../../purge/timing-safe.ts'
 
 /** Cookie name. Not `__Host-` (that prefix demands `Path=/`) nor `__Secure-` (loopback http has no TLS). */
@@ -32,14 +33,8 @@ function keyFor(token: string): Promise<CryptoKey> {
   return key
 }
 
-const base64url = (bytes: ArrayBuffer): string =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')
-
 async function mac(token: string, expiry: number): Promise<string> {
-  return base64url(await crypto.subtle.sign('HMAC', await keyFor(token), encoder.encode(LABEL + expiry)))
+  return bytesToBase64Url(new Uint8Array(await crypto.subtle.sign('HMAC', await keyFor(token), encoder.encode(LABEL + expiry))))
 }
 
 /** A session value for `token`, valid until `nowMs` + {@link SESSION_SECONDS}. */
