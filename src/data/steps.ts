@@ -17,9 +17,8 @@ import { LoaderTimeoutError } from './errors.ts'
 import { kindOf, loadMsOf, toEntry } from './envelope.ts'
 import type { ResolvedEntryOptions } from './options.ts'
 import { decodeValue, encodeValue } from './value.ts'
+import { LEASE_POLL_MS } from '../tiers/redis.ts'
 
-/** Redis poll interval while another isolate's loader holds the fill lease. */
-const LEASE_POLL_MS = 25
 
 /** `ctx.waitUntil`: work that outlives the call (fills, background refreshes). */
 export interface Background {

@@ -8,7 +8,7 @@ import { entryHeader, type CacheEntry, type Stored, type VaryIndex } from '../en
 import { parseVary, variantKeySuffix } from '../policy/vary.ts'
 import { serveEntry } from '../serve.ts'
 import type { FlightResult } from '../coherence/flight.ts'
-import type { RedisLookup, RedisTier } from '../tiers/redis.ts'
+import { LEASE_POLL_MS, type RedisLookup, type RedisTier } from '../tiers/redis.ts'
 import type { SharedTier } from '../tiers/tier.ts'
 import { discardStream, leaseTokenOf, materialize, ttlSeconds, type Found, type RequestState, type StackContext } from './context.ts'
 import { credentialMiss } from './forward.ts'
@@ -17,8 +17,6 @@ import { admit, answersRequest, usable } from './judge.ts'
 import { fetchAndMaybeStore } from './origin-fill.ts'
 import { fromStale } from './serve-stale.ts'
 
-/** Redis poll interval while another isolate holds the fill lease. */
-const LEASE_POLL_MS = 25
 
 /** Reads memory at the primary key and judges what it finds at `now`, the time the caller judges freshness at. */
 export function memoryGet(context: StackContext, state: RequestState, now: number): Found | undefined {

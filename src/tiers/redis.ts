@@ -19,6 +19,12 @@ import { TierName, type SharedTier } from './tier.ts'
 import type { RequestKind } from '../stack/hit-for-miss.ts'
 
 /**
+ * How often a waiter asks Redis again while another isolate's fill holds the lease (the HTTP stack and
+ * the data API wait the same way).
+ */
+export const LEASE_POLL_MS = 25
+
+/**
  * Most members a URL's key index holds (its variants, and the vary index). The index only lets a purge
  * delete entries from Redis at once; the purge log is what makes them invisible. An entry filled into a
  * full index is not indexed (after one member whose value expired is dropped to make room, if one is
