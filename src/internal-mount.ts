@@ -63,6 +63,12 @@ export function tiercacheRoutes<E extends object = any>(): Hono<{ Bindings: E }>
     return mounted
   }
 
+  /** A configuration error, logged and answered as such (the app's author has to fix it; nothing is cached). */
+  const misconfigured = (c: Context, detail: string): Response => {
+    console.error(detail)
+    return c.json({ error: 'tiercache is misconfigured', detail }, 500, { 'cache-control': 'no-store' })
+  }
+
   const app = new Hono<{ Bindings: E }>()
   app.all('*', (c: Context) => {
     let current: Mounted
@@ -70,8 +76,7 @@ export function tiercacheRoutes<E extends object = any>(): Hono<{ Bindings: E }>
       current = mount(c.env)
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error
-      console.error(error.message)
-      return c.json({ error: 'tiercache is misconfigured', detail: error.message }, 500, { 'cache-control': 'no-store' })
+      return misconfigured(c, error.message)
     }
     const { internalPrefix } = current.engine.options
     const path = c.req.path
@@ -80,8 +85,7 @@ export function tiercacheRoutes<E extends object = any>(): Hono<{ Bindings: E }>
         `tiercacheRoutes() is mounted where ${path} reaches it, outside the cache's internalPrefix "${internalPrefix}": ` +
           `write app.route('${internalPrefix}', tiercacheRoutes()), or set internalPrefix in tieredCache's options to the mount path`
       ).message
-      console.error(detail)
-      return c.json({ error: 'tiercache is misconfigured', detail }, 500, { 'cache-control': 'no-store' })
+      return misconfigured(c, detail)
     }
     const url = new URL(c.req.url)
     url.pathname = path.slice(internalPrefix.length) || '/'
